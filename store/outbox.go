@@ -1,0 +1,204 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+// Due returns up to limit outbox entries, oldest first, that are ready for
+// a delivery attempt at now. Parked entries are skipped. The second result
+// is the earliest NextAt among entries not yet due (zero if none), so the
+// caller knows when to look again.
+func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
+	var (
+		out  []Pending
+		next time.Time
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		posts := tx.Bucket(bucketPosts)
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode outbox entry %s: %w", ulid.ULID(k), err)
+			}
+			if e.Parked {
+				continue
+			}
+			if e.NextAt.After(now) {
+				if next.IsZero() || e.NextAt.Before(next) {
+					next = e.NextAt
+				}
+				continue
+			}
+			if len(out) >= limit {
+				continue // still scanning for next
+			}
+			e.PostID = ulid.ULID(k).String()
+			var rec Record
+			if err := json.Unmarshal(posts.Get(k), &rec); err != nil {
+				return fmt.Errorf("decode post %s: %w", e.PostID, err)
+			}
+			out = append(out, Pending{Entry: e, Record: rec})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, s.wrap("read outbox", err)
+	}
+	return out, next, nil
+}
+
+// OutboxStats counts outbox entries.
+type OutboxStats struct {
+	Pending int       // waiting for delivery, including retries
+	Parked  int       // failed permanently
+	Oldest  time.Time // ReceivedAt of the oldest pending post
+}
+
+// OutboxStats reports the outbox's depth.
+func (s *Store) OutboxStats() (OutboxStats, error) {
+	var st OutboxStats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.Parked {
+				st.Parked++
+				return nil
+			}
+			if st.Pending == 0 {
+				st.Oldest = time.UnixMilli(int64(ulid.ULID(k).Time())).UTC()
+			}
+			st.Pending++
+			return nil
+		})
+	})
+	return st, s.wrap("read outbox", err)
+}
+
+// BeginAttempt records the routing decision for post id and marks its
+// outbox entry in flight, in one commit, before the caller talks to Slack.
+// A decision already stored is kept: a post is routed once, so a retry after
+// a crash goes to the same channel.
+func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, error) {
+	key, err := parseID(id)
+	if err != nil {
+		return routing.Decision{}, err
+	}
+	var kept routing.Decision
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		rec, err := getRecord(tx, key)
+		if err != nil {
+			return err
+		}
+		if rec.Decision == nil {
+			rec.Decision = &d
+			if err := putRecord(tx, key, rec); err != nil {
+				return err
+			}
+		}
+		kept = *rec.Decision
+		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight = true })
+	})
+	return kept, s.wrap("begin delivery of "+id, err)
+}
+
+// Delivered records that post id is message ts in channel and removes its
+// outbox entry, in one commit.
+func (s *Store) Delivered(id, channel, ts string) error {
+	key, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		rec, err := getRecord(tx, key)
+		if err != nil {
+			return err
+		}
+		rec.Delivery = &Delivery{Channel: channel, TS: ts, At: s.now().UTC()}
+		if err := putRecord(tx, key, rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMessages).Put(messageKey(channel, ts), key); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOutbox).Delete(key)
+	})
+	return s.wrap("record delivery of "+id, err)
+}
+
+// Retry schedules another attempt for post id at next, counting the failed
+// one and remembering why it failed.
+func (s *Store) Retry(id string, next time.Time, reason string) error {
+	return s.updateEntry(id, func(e *OutboxEntry) {
+		e.Attempts++
+		e.NextAt = next.UTC()
+		e.LastError = reason
+	})
+}
+
+// Park takes post id out of delivery after a permanent failure; it stays in
+// the outbox, visible in OutboxStats, until an operator acts.
+func (s *Store) Park(id, reason string) error {
+	return s.updateEntry(id, func(e *OutboxEntry) {
+		e.Attempts++
+		e.Parked = true
+		e.LastError = reason
+	})
+}
+
+func (s *Store) updateEntry(id string, fn func(*OutboxEntry)) error {
+	key, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
+	return s.wrap("update outbox entry "+id, err)
+}
+
+func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
+	b := tx.Bucket(bucketOutbox)
+	v := b.Get(key)
+	if v == nil {
+		return ErrNotFound
+	}
+	var e OutboxEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return fmt.Errorf("decode outbox entry: %w", err)
+	}
+	fn(&e)
+	nv, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, nv)
+}
+
+func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
+	var rec Record
+	v := tx.Bucket(bucketPosts).Get(key)
+	if v == nil {
+		return rec, ErrNotFound
+	}
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return rec, fmt.Errorf("decode post: %w", err)
+	}
+	return rec, nil
+}
+
+func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode post: %w", err)
+	}
+	return tx.Bucket(bucketPosts).Put(key, v)
+}

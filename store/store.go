@@ -1,0 +1,211 @@
+package store
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names. Keys in posts and outbox are binary ULIDs, so iteration
+// order is arrival order.
+var (
+	bucketPosts    = []byte("posts")    // id → Record (JSON)
+	bucketDedupe   = []byte("dedupe")   // source 0x00 external id → id
+	bucketOutbox   = []byte("outbox")   // id → OutboxEntry (JSON)
+	bucketMessages = []byte("messages") // channel 0x00 ts → id
+	bucketMeta     = []byte("meta")     // schema version and other singletons
+)
+
+const schemaVersion = "1"
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// Timeout bounds the wait for bbolt's file lock, held by another
+	// process using the same file. Default 1s.
+	Timeout time.Duration
+	// QueueSize bounds the ingest requests waiting for a commit; beyond it
+	// Ingest fails fast with ErrBusy. Default 4096.
+	QueueSize int
+	// MaxBatch bounds how many ingest requests share one commit. Default 512.
+	MaxBatch int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Store is socialroute's bbolt-backed state. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	opts Options
+	now  func() time.Time
+
+	queue chan *ingestReq
+	stop  chan struct{}
+	done  chan struct{}
+	wake  chan struct{}
+
+	closeOnce sync.Once
+	mu        sync.RWMutex // guards closed against in-flight enqueues
+	closed    bool
+}
+
+// Open opens (creating if needed) the store at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 4096
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	if err != nil {
+		if err == bolt.ErrTimeout {
+			return nil, fmt.Errorf("open store %q: file is locked by another process (is socialroute already running?)", path)
+		}
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	if err := db.Update(initBuckets); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	s := &Store{
+		db:    db,
+		opts:  opts,
+		now:   opts.Now,
+		queue: make(chan *ingestReq, opts.QueueSize),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+		wake:  make(chan struct{}, 1),
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func initBuckets(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketPosts, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get([]byte("schema")); {
+	case v == nil:
+		return meta.Put([]byte("schema"), []byte(schemaVersion))
+	case string(v) != schemaVersion:
+		return fmt.Errorf("unsupported schema version %q (this build reads %q)", v, schemaVersion)
+	}
+	return nil
+}
+
+// Close stops accepting writes, finishes the commits already queued and
+// closes the file. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.stop)
+		<-s.done
+		err = s.db.Close()
+	})
+	return err
+}
+
+// Check reports whether the store can serve requests.
+func (s *Store) Check() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Wake is signalled after a commit adds outbox entries, so the delivery
+// worker need not poll.
+func (s *Store) Wake() <-chan struct{} { return s.wake }
+
+func (s *Store) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Path is the file the store lives in.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Get returns the record of post id.
+func (s *Store) Get(id string) (Record, error) {
+	key, err := parseID(id)
+	if err != nil {
+		return Record{}, err
+	}
+	var rec Record
+	err = s.db.View(func(tx *bolt.Tx) error {
+		rec, err = getRecord(tx, key)
+		return err
+	})
+	if err != nil {
+		return Record{}, s.wrap("get post "+id, err)
+	}
+	return rec, nil
+}
+
+// PostByMessage returns the id of the post delivered as message ts in channel.
+func (s *Store) PostByMessage(channel, ts string) (string, error) {
+	var id string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMessages).Get(messageKey(channel, ts))
+		if v == nil {
+			return ErrNotFound
+		}
+		id = ulid.ULID(v).String()
+		return nil
+	})
+	return id, s.wrap("look up message", err)
+}
+
+// wrap adds context to err and maps bbolt's closed-database error to ours.
+func (s *Store) wrap(what string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case err == ErrNotFound:
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case err == bolt.ErrDatabaseNotOpen:
+		return fmt.Errorf("%s: %w", what, ErrClosed)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func parseID(id string) ([]byte, error) {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return nil, fmt.Errorf("post id %q: %w", id, ErrNotFound)
+	}
+	return u[:], nil
+}
+
+func dedupeKey(source, externalID string) []byte {
+	k := make([]byte, 0, len(source)+1+len(externalID))
+	k = append(k, source...)
+	k = append(k, 0)
+	return append(k, externalID...)
+}
+
+func messageKey(channel, ts string) []byte {
+	k := make([]byte, 0, len(channel)+1+len(ts))
+	k = append(k, channel...)
+	k = append(k, 0)
+	return append(k, ts...)
+}

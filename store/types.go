@@ -1,0 +1,58 @@
+package store
+
+import (
+	"errors"
+	"time"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+var (
+	// ErrNotFound is returned when a post or outbox entry does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrBusy is returned when the write queue is full; callers should
+	// retry later. Nothing was stored.
+	ErrBusy = errors.New("store busy")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store closed")
+)
+
+// Record is everything the store knows about one post.
+type Record struct {
+	Post     routing.Post      `json:"post"`
+	Decision *routing.Decision `json:"decision,omitempty"`
+	Delivery *Delivery         `json:"delivery,omitempty"`
+}
+
+// Delivery is where a post landed in Slack.
+type Delivery struct {
+	Channel string    `json:"channel"`
+	TS      string    `json:"ts"`
+	At      time.Time `json:"at"`
+}
+
+// IngestResult is the outcome for one post handed to Ingest, in order.
+type IngestResult struct {
+	ID        string // internal id: the new one, or the first post's when Duplicate
+	Duplicate bool   // same source and external id stored before; nothing written
+}
+
+// OutboxEntry is a post waiting to be delivered to Slack.
+type OutboxEntry struct {
+	PostID   string    `json:"-"`
+	Attempts int       `json:"attempts,omitempty"`
+	NextAt   time.Time `json:"next_at,omitzero"`
+	// InFlight is set just before a delivery attempt: if the process dies
+	// during the attempt, the next one first checks whether Slack already
+	// has the message.
+	InFlight  bool   `json:"in_flight,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// Parked entries failed permanently and wait for an operator.
+	Parked bool `json:"parked,omitempty"`
+}
+
+// Pending is an outbox entry together with its post record.
+type Pending struct {
+	Entry  OutboxEntry
+	Record Record
+}
