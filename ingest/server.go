@@ -1,0 +1,273 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
+)
+
+// Storer keeps posts durably; *store.Store is the real one.
+type Storer interface {
+	Ingest(ctx context.Context, posts []routing.Post) ([]store.IngestResult, error)
+}
+
+// Source is one configured webhook source.
+type Source struct {
+	Name   string
+	Format string // "generic"
+	Secret []byte
+}
+
+// Options configure a Server.
+type Options struct {
+	Sources      []Source
+	MaxBodyBytes int64         // default 1 MiB
+	ReplayWindow time.Duration // default 300 s
+	// ShutdownTimeout bounds how long Run waits for requests in progress
+	// when its context ends. Default 10 s.
+	ShutdownTimeout time.Duration
+	// Ready reports whether the daemon can do its job (store open, Slack
+	// connected); /readyz answers 503 with its error otherwise.
+	Ready  func() error
+	Now    func() time.Time
+	Logger zerolog.Logger
+}
+
+// Server is the HTTP side of socialroute.
+type Server struct {
+	opts    Options
+	store   Storer
+	sources map[string]Source
+	mux     *http.ServeMux
+	log     zerolog.Logger
+}
+
+// New builds a Server; it does not listen until Run.
+func New(opts Options, st Storer) (*Server, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.ReplayWindow <= 0 {
+		opts.ReplayWindow = 300 * time.Second
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Ready == nil {
+		opts.Ready = func() error { return nil }
+	}
+	s := &Server{
+		opts:    opts,
+		store:   st,
+		sources: make(map[string]Source, len(opts.Sources)),
+		mux:     http.NewServeMux(),
+		log:     opts.Logger.With().Str("component", "ingest").Logger(),
+	}
+	for _, src := range opts.Sources {
+		if src.Format != "generic" {
+			return nil, fmt.Errorf("source %q: format %q is not supported", src.Name, src.Format)
+		}
+		if len(src.Secret) == 0 {
+			return nil, fmt.Errorf("source %q: empty secret", src.Name)
+		}
+		s.sources[src.Name] = src
+	}
+	// Methods are checked by the handlers, not the patterns, so that a
+	// wrong method gets a JSON 405 like every other refusal.
+	s.mux.HandleFunc("/webhooks/{source}", s.handleWebhook)
+	s.mux.HandleFunc("/healthz", s.handleHealthz)
+	s.mux.HandleFunc("/readyz", s.handleReadyz)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s", r.URL.Path))
+	})
+	return s, nil
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run serves on ln until ctx ends, then stops accepting connections and
+// waits (up to ShutdownTimeout) for requests in progress, so a post whose
+// commit is under way is still answered.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	if err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	s.log.Info().Msg("http server stopped")
+	return nil
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.opts.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// itemResult is one element of a 207 answer.
+type itemResult struct {
+	Index  int    `json:"index"`
+	Code   int    `json:"code"`
+	Status string `json:"status"` // accepted, duplicate or rejected
+	ID     string `json:"id,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use POST", r.Method))
+		return
+	}
+	name := r.PathValue("source")
+	src, ok := s.sources[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown source %q", name))
+		return
+	}
+	log := s.log.With().Str("source", name).Logger()
+
+	body, err := s.readBody(w, r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	if err := verify(r.Header, body, src.Secret, s.opts.Now(), s.opts.ReplayWindow); err != nil {
+		log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("webhook refused: signature")
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+
+	parsed, err := parseGeneric(body, src.Name)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	valid := make([]routing.Post, 0, len(parsed.posts))
+	for i, p := range parsed.posts {
+		if parsed.errs[i] == nil {
+			valid = append(valid, p)
+		}
+	}
+	var results []store.IngestResult
+	if len(valid) > 0 {
+		results, err = s.store.Ingest(r.Context(), valid)
+		if err != nil {
+			s.storeFailed(w, log, err)
+			return
+		}
+	}
+
+	if !parsed.array {
+		res := results[0]
+		if res.Duplicate {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "id": res.ID})
+			return
+		}
+		log.Debug().Str("post_id", res.ID).Msg("post accepted")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "id": res.ID})
+		return
+	}
+	out := make([]itemResult, len(parsed.posts))
+	next := 0
+	for i := range parsed.posts {
+		out[i].Index = i
+		if e := parsed.errs[i]; e != nil {
+			out[i].Code, out[i].Status, out[i].Error = http.StatusBadRequest, "rejected", e.Error()
+			continue
+		}
+		res := results[next]
+		next++
+		out[i].ID = res.ID
+		if res.Duplicate {
+			out[i].Code, out[i].Status = http.StatusOK, "duplicate"
+		} else {
+			out[i].Code, out[i].Status = http.StatusAccepted, "accepted"
+		}
+	}
+	writeJSON(w, http.StatusMultiStatus, map[string]any{"results": out})
+}
+
+// readBody reads at most MaxBodyBytes, refusing larger bodies early when
+// Content-Length already says so.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+}
+
+func (s *Server) storeFailed(w http.ResponseWriter, log zerolog.Logger, err error) {
+	retry := "5"
+	msg := "store unavailable; retry later"
+	if errors.Is(err, store.ErrBusy) {
+		retry, msg = "1", "ingest queue full; retry later"
+	}
+	if errors.Is(err, context.Canceled) {
+		// The caller went away; nobody reads the answer.
+		log.Debug().Err(err).Msg("webhook caller gone before commit")
+	} else {
+		log.Error().Err(err).Msg("store refused posts")
+	}
+	w.Header().Set("Retry-After", retry)
+	writeError(w, http.StatusServiceUnavailable, msg)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
