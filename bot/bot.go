@@ -1,0 +1,184 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Options configure a Bot.
+type Options struct {
+	BotToken string // xoxb-…
+	AppToken string // xapp-…, Socket Mode
+	APIURL   string // Slack Web API base, ending in "/"
+	// PingInterval is how long the Socket Mode client waits for Slack's
+	// WebSocket PING before it reconnects. Default 30 s (slack-go's).
+	PingInterval time.Duration
+	// Command is the slash command the bot answers, e.g. "/route".
+	Command string
+	Now     func() time.Time
+	Logger  zerolog.Logger
+}
+
+// Bot is socialroute's presence in Slack.
+type Bot struct {
+	opts      Options
+	api       *slack.Client
+	sm        *socketmode.Client
+	deliverer *deliverer
+	log       zerolog.Logger
+
+	connected atomic.Bool
+	router    atomic.Pointer[Router]
+}
+
+// New builds a Bot; nothing talks to Slack until Run.
+func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
+	if opts.BotToken == "" || opts.AppToken == "" {
+		return nil, errors.New("bot: bot token and app token are required")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = slack.APIURL
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	if opts.Command == "" {
+		opts.Command = "/route"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger.With().Str("component", "bot").Logger()
+	// socketmode.New copies the client, so every option is set here first.
+	api := slack.New(opts.BotToken,
+		slack.OptionAPIURL(opts.APIURL),
+		slack.OptionAppLevelToken(opts.AppToken),
+	)
+	b := &Bot{
+		opts: opts,
+		api:  api,
+		sm:   socketmode.New(api, socketmode.OptionPingInterval(opts.PingInterval)),
+		log:  log,
+	}
+	b.router.Store(&router)
+	b.deliverer = &deliverer{
+		api:    api,
+		outbox: outbox,
+		router: func() Router { return *b.router.Load() },
+		now:    opts.Now,
+		log:    log.With().Str("component", "delivery").Logger(),
+	}
+	return b, nil
+}
+
+// SetRouter swaps the router used for posts routed from now on.
+func (b *Bot) SetRouter(r Router) { b.router.Store(&r) }
+
+// Ready reports whether the Socket Mode connection is up.
+func (b *Bot) Ready() error {
+	if !b.connected.Load() {
+		return errors.New("slack: socket mode not connected")
+	}
+	return nil
+}
+
+// Run checks the bot token, then keeps the Socket Mode connection and the
+// delivery worker running until ctx ends or Slack refuses the app's
+// credentials. It returns after every goroutine it started has stopped.
+func (b *Bot) Run(ctx context.Context) error {
+	auth, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test with the bot token: %w", err)
+	}
+	b.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg     sync.WaitGroup
+		runErr error
+	)
+	wg.Go(func() {
+		defer cancel()
+		err := b.sm.RunContext(ctx)
+		if err != nil && ctx.Err() == nil {
+			runErr = fmt.Errorf("slack socket mode: %w", err)
+		}
+	})
+	wg.Go(func() { b.events(ctx) })
+	wg.Go(func() { b.deliverer.run(ctx) })
+	wg.Wait()
+	b.connected.Store(false)
+	return runErr
+}
+
+// events drains the Socket Mode client's events. It never blocks on work:
+// the client stops reading the socket (and misses pings) while its Events
+// channel is full.
+func (b *Bot) events(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt, ok := <-b.sm.Events:
+			if !ok {
+				return
+			}
+			b.handleEvent(ctx, evt)
+		}
+	}
+}
+
+func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.connected.Store(false)
+		b.log.Debug().Msg("socket mode connecting")
+	case socketmode.EventTypeConnected:
+		b.connected.Store(true)
+		b.log.Info().Msg("socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		b.connected.Store(false)
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			b.log.Warn().Err(e.ErrorObj).Dur("backoff", e.Backoff).Msg("socket mode connection failed")
+		}
+	case socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
+		b.log.Error().Msg("socket mode: slack refused the app token")
+	case socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+		b.log.Info().Msg("socket mode: slack asked to reconnect")
+	case socketmode.EventTypeHello:
+	case socketmode.EventTypeErrorBadMessage:
+		b.log.Warn().Msg("socket mode: undecodable message from slack")
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		b.ack(ctx, evt)
+	}
+}
+
+// ack answers a request at once; Slack redelivers what is not acked
+// within 3 s. Interactions beyond acknowledging are added by their own
+// handlers.
+func (b *Bot) ack(ctx context.Context, evt socketmode.Event) {
+	var payload any
+	if evt.Type == socketmode.EventTypeSlashCommand {
+		payload = map[string]string{
+			"response_type": "ephemeral",
+			"text":          fmt.Sprintf("socialroute received `%s`; slash commands are not available in this version yet.", b.opts.Command),
+		}
+	}
+	if err := b.sm.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil && ctx.Err() == nil {
+		b.log.Warn().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
+	}
+}

@@ -1,0 +1,189 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+// Action ids of the buttons on a routed message (DESIGN.md).
+const (
+	ActionClaim      = "claim"
+	ActionUnclaim    = "unclaim"
+	ActionResolve    = "resolve"
+	ActionEscalate   = "escalate"
+	ActionReclassify = "reclassify"
+)
+
+// metadataEventType marks messages socialroute posted for a post; the
+// payload carries the post id, which is how a delivery that may already
+// have reached Slack is found again.
+const metadataEventType = "socialroute_post"
+
+// Slack refuses section text over 3000 characters.
+const maxSectionText = 2900
+
+var classTitle = map[routing.Class]string{
+	routing.Support:     "Support",
+	routing.Reputation:  "Reputation",
+	routing.Promotional: "Promotional",
+}
+
+var classEmoji = map[routing.Class]string{
+	routing.Support:     ":sos:",
+	routing.Reputation:  ":rotating_light:",
+	routing.Promotional: ":moneybag:",
+}
+
+var platformTitle = map[string]string{
+	"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn",
+	"reddit": "Reddit", "mastodon": "Mastodon", "tiktok": "TikTok", "youtube": "YouTube",
+	"review": "Review", "email": "Email", "other": "Other",
+}
+
+// actionsBlockID names the actions block of post id's message; handlers
+// read the post id back from it, since select option values are fixed.
+func actionsBlockID(postID string) string { return "post:" + postID }
+
+// PostIDFromBlockID returns the post id encoded by actionsBlockID.
+func PostIDFromBlockID(blockID string) (string, bool) {
+	return strings.CutPrefix(blockID, "post:")
+}
+
+// renderPost builds the message for a routed post: notification text,
+// Block Kit blocks and the metadata that identifies it.
+func renderPost(p routing.Post, d routing.Decision) (string, []slack.Block, slack.SlackMetadata) {
+	title := fmt.Sprintf("%s %s · %s", classEmoji[d.Class], classTitle[d.Class], platformName(p.Platform))
+	if d.Unsure {
+		title = fmt.Sprintf(":grey_question: Unsure: %s or %s? · %s", classTitle[d.Class], classTitle[d.Runner], platformName(p.Platform))
+	}
+	if d.Priority == "high" {
+		title += " · :exclamation: high priority"
+	}
+
+	blocks := []slack.Block{
+		slack.NewSectionBlock(mrkdwn("*"+escape(title)+"*\n"+authorLine(p.Author)), nil, nil),
+		slack.NewSectionBlock(mrkdwn(quote(p.Text)), nil, nil),
+		slack.NewContextBlock("", contextElements(p, d)...),
+	}
+	blocks = append(blocks, actionsBlock(p.ID, d.Class))
+
+	fallback := fmt.Sprintf("[%s] %s: %s", d.Class, authorShort(p.Author), truncate(p.Text, 150))
+	meta := slack.SlackMetadata{
+		EventType:    metadataEventType,
+		EventPayload: map[string]any{"post_id": p.ID, "class": string(d.Class)},
+	}
+	return fallback, blocks, meta
+}
+
+func actionsBlock(postID string, class routing.Class) *slack.ActionBlock {
+	claim := slack.NewButtonBlockElement(ActionClaim, postID, plain("Claim"))
+	claim.Style = slack.StylePrimary
+	elems := []slack.BlockElement{claim}
+	if class != routing.Reputation {
+		elems = append(elems, slack.NewButtonBlockElement(ActionEscalate, postID, plain("Escalate to PR")))
+	}
+	var opts []*slack.OptionBlockObject
+	for _, c := range routing.Classes {
+		opts = append(opts, slack.NewOptionBlockObject(string(c), plain(classTitle[c]), nil))
+	}
+	elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Reclassify"), ActionReclassify, opts...))
+	return slack.NewActionBlock(actionsBlockID(postID), elems...)
+}
+
+func contextElements(p routing.Post, d routing.Decision) []slack.MixedElement {
+	var parts []string
+	if p.URL != "" {
+		if u, err := url.Parse(p.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+			parts = append(parts, fmt.Sprintf("<%s|View on %s>", p.URL, platformName(p.Platform)))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("confidence %.0f%%", d.Confidence*100))
+	if !p.CreatedAt.IsZero() {
+		parts = append(parts, fmt.Sprintf("<!date^%d^posted {date_short_pretty} {time}|posted %s>", p.CreatedAt.Unix(), p.CreatedAt.Format("2006-01-02 15:04 MST")))
+	}
+	parts = append(parts, "id "+p.ID)
+	return []slack.MixedElement{mrkdwn(strings.Join(parts, " · "))}
+}
+
+func authorLine(a routing.Author) string {
+	var b strings.Builder
+	switch {
+	case a.Name != "" && a.Handle != "":
+		fmt.Fprintf(&b, "%s (%s)", escape(a.Name), escape(a.Handle))
+	case a.Name != "":
+		b.WriteString(escape(a.Name))
+	case a.Handle != "":
+		b.WriteString(escape(a.Handle))
+	default:
+		b.WriteString("unknown author")
+	}
+	fmt.Fprintf(&b, " · %s followers", groupDigits(a.Followers))
+	if a.Verified {
+		b.WriteString(" · :white_check_mark: verified")
+	}
+	return b.String()
+}
+
+func authorShort(a routing.Author) string {
+	if a.Handle != "" {
+		return a.Handle
+	}
+	if a.Name != "" {
+		return a.Name
+	}
+	return "someone"
+}
+
+func platformName(p string) string {
+	if t, ok := platformTitle[p]; ok {
+		return t
+	}
+	return p
+}
+
+// quote renders post text as a mrkdwn block quote, escaped so that a post
+// cannot ping channels or users, and cut to fit a section.
+func quote(text string) string {
+	t := truncate(text, maxSectionText)
+	lines := strings.Split(escape(t), "\n")
+	return "> " + strings.Join(lines, "\n> ")
+}
+
+// escape neutralises the three characters Slack's mrkdwn treats as control
+// characters (https://api.slack.com/reference/surfaces/formatting#escaping).
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + fmt.Sprintf("… (%d more characters)", len(r)-max)
+}
+
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
