@@ -1,0 +1,168 @@
+// Package app wires socialroute's parts — store, routing, ingest and bot —
+// from a validated configuration and runs them as one daemon. It never
+// touches signals or os.Exit, so tests and the demo run the same code as
+// `socialroute serve`.
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/socialroute/socialroute/bot"
+	"github.com/socialroute/socialroute/ingest"
+	"github.com/socialroute/socialroute/internal/config"
+	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
+)
+
+// Options tune an App beyond its configuration.
+type Options struct {
+	// PingInterval overrides the Socket Mode ping timeout (tests, demo).
+	PingInterval time.Duration
+	Logger       zerolog.Logger
+}
+
+// App is a configured socialroute daemon.
+type App struct {
+	cfg    *config.Config
+	log    zerolog.Logger
+	store  *store.Store
+	ingest *ingest.Server
+	bot    *bot.Bot
+	ln     net.Listener
+}
+
+// New opens the store, builds routing, the webhook server and the bot, and
+// binds the HTTP listener, so that configuration and environment problems
+// surface before anything runs. Close the App (or Run it) to release them.
+func New(cfg *config.Config, opts Options) (a *App, err error) {
+	a = &App{cfg: cfg, log: opts.Logger}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+
+	router, err := NewRouter(cfg.Routing)
+	if err != nil {
+		return nil, err
+	}
+	a.store, err = store.Open(cfg.Store.Path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a.bot, err = bot.New(bot.Options{
+		BotToken:     cfg.Slack.BotToken.Value(),
+		AppToken:     cfg.Slack.AppToken.Value(),
+		APIURL:       cfg.Slack.APIURL,
+		PingInterval: opts.PingInterval,
+		Command:      cfg.Slack.Command,
+		Logger:       opts.Logger,
+	}, a.store, router)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]ingest.Source, 0, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		sources = append(sources, ingest.Source{Name: s.Name, Format: s.Format, Secret: []byte(s.Secret.Value())})
+	}
+	a.ingest, err = ingest.New(ingest.Options{
+		Sources:         sources,
+		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
+		Ready:           a.ready,
+		Logger:          opts.Logger,
+	}, a.store)
+	if err != nil {
+		return nil, err
+	}
+	a.ln, err = net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
+	}
+	return a, nil
+}
+
+// NewRouter builds the routing value described by the configuration.
+func NewRouter(rc config.Routing) (*routing.Router, error) {
+	deps := make([]routing.Department, 0, len(rc.Departments))
+	for _, d := range rc.Departments {
+		dep := routing.Department{Name: d.Name, Channel: d.Channel}
+		for _, c := range d.Classes {
+			dep.Classes = append(dep.Classes, routing.Class(c))
+		}
+		deps = append(deps, dep)
+	}
+	r, err := routing.NewRouter(routing.Config{
+		Departments:   deps,
+		TriageChannel: rc.TriageChannel,
+		MinConfidence: rc.MinConfidence,
+	}, routing.NewKeywordClassifier())
+	if err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	return r, nil
+}
+
+// Addr is the address the webhook server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Store gives tests and tools access to the open store.
+func (a *App) Store() *store.Store { return a.store }
+
+func (a *App) ready() error {
+	if err := a.store.Check(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return a.bot.Ready()
+}
+
+// Run serves until ctx ends or the bot fails fatally (Slack refusing the
+// credentials), then shuts down in order: the HTTP server stops taking
+// posts and answers those in progress, the bot stops delivering (an
+// attempt under way stays in the outbox), and the store is closed.
+func (a *App) Run(ctx context.Context) error {
+	httpCtx, stopHTTP := context.WithCancel(ctx)
+	defer stopHTTP()
+	botCtx, stopBot := context.WithCancel(context.Background())
+	defer stopBot()
+
+	var (
+		wg     sync.WaitGroup
+		botErr error
+	)
+	wg.Go(func() {
+		botErr = a.bot.Run(botCtx)
+		stopHTTP() // a bot that cannot reach Slack takes the daemon down
+	})
+	httpErr := a.ingest.Run(httpCtx, a.ln)
+	stopBot()
+	wg.Wait()
+	closeErr := a.store.Close()
+
+	switch {
+	case botErr != nil:
+		return botErr
+	case httpErr != nil:
+		return httpErr
+	case closeErr != nil:
+		return fmt.Errorf("close store: %w", closeErr)
+	}
+	a.log.Info().Msg("stopped")
+	return nil
+}
+
+// close releases what New acquired, for a New that failed half-way.
+func (a *App) close() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
