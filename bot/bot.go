@@ -96,6 +96,9 @@ func (b *Bot) Ready() error {
 func (b *Bot) Run(ctx context.Context) error {
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("slack auth.test with the bot token: %w", err)
 	}
 	b.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
@@ -108,8 +111,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	)
 	wg.Go(func() {
 		defer cancel()
-		err := b.sm.RunContext(ctx)
-		if err != nil && ctx.Err() == nil {
+		// RunContext only returns on a fatal error or when ctx ends.
+		if err := b.sm.RunContext(ctx); ctx.Err() == nil {
 			runErr = fmt.Errorf("slack socket mode: %w", err)
 		}
 	})

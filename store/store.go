@@ -1,12 +1,14 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names. Keys in posts and outbox are binary ULIDs, so iteration
@@ -67,7 +69,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
 	if err != nil {
-		if err == bolt.ErrTimeout {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %q: file is locked by another process (is socialroute already running?)", path)
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
@@ -180,9 +182,9 @@ func (s *Store) wrap(what string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case err == ErrNotFound:
+	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
-	case err == bolt.ErrDatabaseNotOpen:
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%s: %w", what, ErrClosed)
 	}
 	return fmt.Errorf("%s: %w", what, err)

@@ -1,0 +1,72 @@
+package config
+
+// Config is socialroute's whole configuration. Load and Parse return one
+// that has passed Validate; the YAML keys are the snake_case names in the
+// struct tags, documented key by key in config.example.yaml.
+type Config struct {
+	Slack   Slack    `yaml:"slack" json:"slack"`
+	HTTP    HTTP     `yaml:"http" json:"http"`
+	Store   Store    `yaml:"store" json:"store"`
+	Sources []Source `yaml:"sources" json:"sources"`
+	Routing Routing  `yaml:"routing" json:"routing"`
+	Log     Log      `yaml:"log" json:"log"`
+}
+
+// Slack is how the bot reaches Slack.
+type Slack struct {
+	AppToken Secret   `yaml:"app_token" json:"app_token"` // xapp-…, for Socket Mode
+	BotToken Secret   `yaml:"bot_token" json:"bot_token"` // xoxb-…, for the Web API
+	APIURL   string   `yaml:"api_url" json:"api_url"`     // Web API base URL; always ends in "/" once validated
+	Admins   []string `yaml:"admins" json:"admins"`       // Slack user ids allowed to change routing rules
+	Command  string   `yaml:"command" json:"command"`     // slash command name, with its leading "/"
+}
+
+// HTTP is the webhook server.
+type HTTP struct {
+	Listen          string   `yaml:"listen" json:"listen"`                     // host:port
+	MaxBodyBytes    int64    `yaml:"max_body_bytes" json:"max_body_bytes"`     // larger request bodies get 413
+	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"` // how long in-flight requests get on shutdown
+}
+
+// Store is the bbolt database.
+type Store struct {
+	Path          string `yaml:"path" json:"path"` // relative paths are relative to the working directory
+	RetentionDays int    `yaml:"retention_days" json:"retention_days"`
+}
+
+// Source is one webhook endpoint, POST /webhooks/{Name}.
+type Source struct {
+	Name        string `yaml:"name" json:"name"`
+	Format      string `yaml:"format" json:"format"` // payload format; only "generic" for now
+	Secret      Secret `yaml:"secret" json:"secret"` // HMAC key for the signature header
+	VerifyToken Secret `yaml:"verify_token" json:"verify_token"`
+}
+
+// Routing says which department owns which class, and where unsure posts go.
+type Routing struct {
+	MinConfidence float64      `yaml:"min_confidence" json:"min_confidence"`
+	TriageChannel string       `yaml:"triage_channel" json:"triage_channel"`
+	Departments   []Department `yaml:"departments" json:"departments"`
+	Rules         []Rule       `yaml:"rules" json:"rules"` // seed rules; rules changed in Slack win
+}
+
+// Department is a team with a Slack channel and the classes it owns.
+type Department struct {
+	Name    string   `yaml:"name" json:"name"`
+	Channel string   `yaml:"channel" json:"channel"` // channel id, C… or G…
+	Classes []string `yaml:"classes" json:"classes"` // routing.Class names
+}
+
+// Rule sends matching posts to a department whatever the model says.
+type Rule struct {
+	Department string `yaml:"department" json:"department"` // a department name, or a class (meaning its owner)
+	Match      string `yaml:"match" json:"match"`           // keyword, phrase, regex, author or platform
+	Value      string `yaml:"value" json:"value"`
+	Priority   string `yaml:"priority" json:"priority"` // "", "high" or "normal"
+}
+
+// Log is the process log.
+type Log struct {
+	Level  string `yaml:"level" json:"level"`   // debug, info, warn or error
+	Format string `yaml:"format" json:"format"` // json or console
+}
