@@ -103,7 +103,7 @@ func contextElements(p routing.Post, d routing.Decision) []slack.MixedElement {
 			parts = append(parts, fmt.Sprintf("<%s|View on %s>", p.URL, platformName(p.Platform)))
 		}
 	}
-	parts = append(parts, fmt.Sprintf("confidence %.0f%%", d.Confidence*100))
+	parts = append(parts, "confidence "+percent(d.Confidence))
 	if !p.CreatedAt.IsZero() {
 		parts = append(parts, fmt.Sprintf("<!date^%d^posted {date_short_pretty} {time}|posted %s>", p.CreatedAt.Unix(), p.CreatedAt.Format("2006-01-02 15:04 MST")))
 	}
@@ -123,11 +123,24 @@ func authorLine(a routing.Author) string {
 	default:
 		b.WriteString("unknown author")
 	}
-	fmt.Fprintf(&b, " · %s followers", groupDigits(a.Followers))
+	if a.Followers > 0 {
+		fmt.Fprintf(&b, " · %s followers", groupDigits(a.Followers))
+	}
 	if a.Verified {
 		b.WriteString(" · :white_check_mark: verified")
 	}
 	return b.String()
+}
+
+// percent shows a probability without claiming certainty it never has.
+func percent(p float64) string {
+	switch {
+	case p >= 0.995:
+		return ">99%"
+	case p < 0.005:
+		return "<1%"
+	}
+	return fmt.Sprintf("%.0f%%", p*100)
 }
 
 func authorShort(a routing.Author) string {

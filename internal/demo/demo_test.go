@@ -1,0 +1,28 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestDemoRoutesEverySample(t *testing.T) {
+	var out, logs bytes.Buffer
+	if err := Run(context.Background(), &out, Options{Log: &logs}); err != nil {
+		t.Fatalf("demo: %v\n%s\nlogs:\n%s", err, out.String(), logs.String())
+	}
+	for _, want := range []string{
+		"#support (C0SUPPORT) — 3 message(s)",
+		"#pr (C0PR) — 3 message(s)",
+		"#marketing (C0MARKETING) — 3 message(s)",
+		"#triage (C0TRIAGE) — 1 message(s)",
+		"200 duplicate",
+		"401 refused",
+		"All 10 posts landed in the right channel, each exactly once.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
