@@ -22,6 +22,26 @@ type Record struct {
 	Post     routing.Post      `json:"post"`
 	Decision *routing.Decision `json:"decision,omitempty"`
 	Delivery *Delivery         `json:"delivery,omitempty"`
+	// Claimed and Resolved are set by people in Slack; nil while open.
+	Claimed  *Mark `json:"claimed,omitempty"`
+	Resolved *Mark `json:"resolved,omitempty"`
+	// History lists everything that happened to the post after it was
+	// stored, oldest first.
+	History []Event `json:"history,omitempty"`
+}
+
+// Mark records who did something to a post, and when.
+type Mark struct {
+	User string    `json:"user"` // Slack user id
+	At   time.Time `json:"at"`
+}
+
+// Event is one entry in a post's history.
+type Event struct {
+	At     time.Time `json:"at"`
+	User   string    `json:"user,omitempty"` // Slack user id; empty for socialroute itself
+	Action string    `json:"action"`         // routed, delivered, claimed, unclaimed, resolved, reclassified, escalated, ...
+	Detail string    `json:"detail,omitempty"`
 }
 
 // Delivery is where a post landed in Slack.
