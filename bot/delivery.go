@@ -69,17 +69,27 @@ func (d *deliverer) run(ctx context.Context) {
 		if err != nil {
 			d.log.Error().Err(err).Msg("read outbox")
 		}
+		storeOK := err == nil
 		for _, p := range due {
 			if ctx.Err() != nil {
 				return
 			}
-			d.deliver(ctx, p)
+			if err := d.deliver(ctx, p); err != nil {
+				d.log.Error().Err(err).Str("post_id", p.Entry.PostID).Msg("delivery bookkeeping failed")
+				storeOK = false
+				break
+			}
 		}
-		if len(due) == dueBatch {
+		// Attempts reschedule what they could not deliver, so after any
+		// work the outbox is read again for the new earliest due time.
+		if len(due) > 0 && storeOK {
 			continue
 		}
 		wait := idleRecheck
-		if !next.IsZero() {
+		switch {
+		case !storeOK:
+			wait = time.Second // the store is failing: do not spin
+		case !next.IsZero():
 			wait = min(wait, max(0, next.Sub(d.now())))
 		}
 		timer.Reset(wait)
@@ -98,28 +108,27 @@ func (d *deliverer) run(ctx context.Context) {
 	}
 }
 
-func (d *deliverer) deliver(ctx context.Context, p store.Pending) {
+// deliver makes one attempt at p. Slack's failures are handled here (retry
+// or park); an error means the store itself failed.
+func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	post := p.Record.Post
 	log := d.log.With().Str("post_id", post.ID).Logger()
 
 	decision := d.router().Route(post)
 	decision, err := d.outbox.BeginAttempt(post.ID, decision)
 	if err != nil {
-		log.Error().Err(err).Msg("record routing decision")
-		return
+		return fmt.Errorf("record routing decision: %w", err)
 	}
 	log = log.With().Str("class", string(decision.Class)).Str("channel", decision.Channel).Logger()
 
 	if p.Entry.InFlight {
 		ts, err := d.find(ctx, post, decision.Channel)
 		if err != nil {
-			d.failed(ctx, log, p.Entry, err)
-			return
+			return d.failed(ctx, log, p.Entry, err)
 		}
 		if ts != "" {
 			log.Info().Str("ts", ts).Msg("post was already in Slack; recorded without posting again")
-			d.record(log, post.ID, decision.Channel, ts)
-			return
+			return d.record(post.ID, decision.Channel, ts)
 		}
 	}
 
@@ -131,19 +140,23 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) {
 		slack.MsgOptionDisableLinkUnfurl(),
 	)
 	if err != nil {
-		d.failed(ctx, log, p.Entry, err)
-		return
+		return d.failed(ctx, log, p.Entry, err)
 	}
-	d.record(log, post.ID, decision.Channel, ts)
+	if err := d.record(post.ID, decision.Channel, ts); err != nil {
+		return err
+	}
 	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(post.ReceivedAt)).Msg("post delivered")
+	return nil
 }
 
-func (d *deliverer) record(log zerolog.Logger, id, channel, ts string) {
+// record notes where post id landed. Should that fail, the message is in
+// Slack and the entry stays in flight, so the next attempt finds it there
+// instead of posting it again.
+func (d *deliverer) record(id, channel, ts string) error {
 	if err := d.outbox.Delivered(id, channel, ts); err != nil {
-		// The message is in Slack; the entry stays in flight, so the
-		// next attempt finds it there instead of posting it again.
-		log.Error().Err(err).Str("ts", ts).Msg("record delivery")
+		return fmt.Errorf("record delivery as %s/%s: %w", channel, ts, err)
 	}
+	return nil
 }
 
 // find looks for a message socialroute already posted for post in channel,
@@ -175,22 +188,17 @@ func (d *deliverer) find(ctx context.Context, post routing.Post, channel string)
 
 // failed decides what a failed attempt means for the entry: retry later,
 // or park it for good.
-func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.OutboxEntry, err error) {
+func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.OutboxEntry, err error) error {
 	if ctx.Err() != nil {
-		return // shutting down: the entry stays as it is and is retried on start
+		return nil // shutting down: the entry stays as it is and is retried on start
 	}
 	retry, after := classify(err, e.Attempts)
 	if !retry {
 		log.Error().Err(err).Msg("delivery failed permanently; parked until an operator acts")
-		if perr := d.outbox.Park(e.PostID, err.Error()); perr != nil {
-			log.Error().Err(perr).Msg("park outbox entry")
-		}
-		return
+		return d.outbox.Park(e.PostID, err.Error())
 	}
 	log.Warn().Err(err).Int("attempt", e.Attempts+1).Dur("retry_in", after).Msg("delivery failed; will retry")
-	if rerr := d.outbox.Retry(e.PostID, d.now().Add(after), err.Error()); rerr != nil {
-		log.Error().Err(rerr).Msg("reschedule outbox entry")
-	}
+	return d.outbox.Retry(e.PostID, d.now().Add(after), err.Error())
 }
 
 // classify says whether err is worth retrying and after how long.

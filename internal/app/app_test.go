@@ -20,6 +20,7 @@ import (
 	"github.com/socialroute/socialroute/internal/app"
 	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/routing"
 	"github.com/socialroute/socialroute/store"
 )
@@ -195,7 +196,7 @@ func TestSignedPostsLandInTheirDepartmentOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The delivery record is written right after Slack answers.
-		waitFor(t, emu, "delivery record of "+id, func() bool {
+		testutil.Eventually(t, "delivery record of "+id, func() bool {
 			rec, err = d.app.Store().Get(id)
 			return err == nil && rec.Delivery != nil
 		})
@@ -269,7 +270,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	second := start(t, loadConfig(t, emu, dbPath, emu.BotToken()))
 	waitFor(t, emu, "delivery after restart", func() bool { return total(emu) >= 3 })
 	// Let the worker drain completely before counting.
-	waitFor(t, emu, "empty outbox", func() bool {
+	testutil.Eventually(t, "empty outbox", func() bool {
 		st, err := second.app.Store().OutboxStats()
 		return err == nil && st.Pending == 0
 	})
@@ -316,7 +317,7 @@ func TestInFlightPostIsNotPostedTwice(t *testing.T) {
 	}
 
 	d := start(t, loadConfig(t, emu, dbPath, emu.BotToken()))
-	waitFor(t, emu, "the in-flight entry to be settled", func() bool {
+	testutil.Eventually(t, "the in-flight entry to be settled", func() bool {
 		rec, err := d.app.Store().Get(id)
 		return err == nil && rec.Delivery != nil
 	})
