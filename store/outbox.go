@@ -95,16 +95,17 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 		return routing.Decision{}, err
 	}
 	var kept routing.Decision
+	now := s.now().UTC()
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, key)
+		rec, err := updateRecord(tx, key, func(rec *Record) error {
+			if rec.Decision == nil {
+				rec.Decision = &d
+				rec.History = append(rec.History, Event{At: now, Action: "routed", Detail: routedDetail(d)})
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		if rec.Decision == nil {
-			rec.Decision = &d
-			if err := putRecord(tx, key, rec); err != nil {
-				return err
-			}
 		}
 		kept = *rec.Decision
 		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight = true })
@@ -119,13 +120,14 @@ func (s *Store) Delivered(id, channel, ts string) error {
 	if err != nil {
 		return err
 	}
+	now := s.now().UTC()
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, key)
+		_, err := updateRecord(tx, key, func(rec *Record) error {
+			rec.Delivery = &Delivery{Channel: channel, TS: ts, At: now}
+			rec.History = append(rec.History, Event{At: now, Action: "delivered", Detail: channel + "/" + ts})
+			return nil
+		})
 		if err != nil {
-			return err
-		}
-		rec.Delivery = &Delivery{Channel: channel, TS: ts, At: s.now().UTC()}
-		if err := putRecord(tx, key, rec); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketMessages).Put(messageKey(channel, ts), key); err != nil {
@@ -184,11 +186,15 @@ func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
 }
 
 func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
-	var rec Record
 	v := tx.Bucket(bucketPosts).Get(key)
 	if v == nil {
-		return rec, ErrNotFound
+		return Record{}, ErrNotFound
 	}
+	return decodeRecord(v)
+}
+
+func decodeRecord(v []byte) (Record, error) {
+	var rec Record
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return rec, fmt.Errorf("decode post: %w", err)
 	}
@@ -201,4 +207,28 @@ func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
 		return fmt.Errorf("encode post: %w", err)
 	}
 	return tx.Bucket(bucketPosts).Put(key, v)
+}
+
+// updateRecord applies fn to the record at key and writes it back, keeping
+// the open-item indexes in step with the change.
+func updateRecord(tx *bolt.Tx, key []byte, fn func(*Record) error) (Record, error) {
+	rec, err := getRecord(tx, key)
+	if err != nil {
+		return rec, err
+	}
+	before := openIndex(key, rec)
+	if err := fn(&rec); err != nil {
+		return rec, err
+	}
+	if err := putRecord(tx, key, rec); err != nil {
+		return rec, err
+	}
+	return rec, reindex(tx, before, openIndex(key, rec))
+}
+
+func routedDetail(d routing.Decision) string {
+	if d.Unsure {
+		return fmt.Sprintf("unsure (%s or %s, %.2f) → triage %s", d.Class, d.Runner, d.Confidence, d.Channel)
+	}
+	return fmt.Sprintf("%s (%.2f) → %s %s", d.Class, d.Confidence, d.Department, d.Channel)
 }

@@ -23,8 +23,13 @@ type Record struct {
 	Decision *routing.Decision `json:"decision,omitempty"`
 	Delivery *Delivery         `json:"delivery,omitempty"`
 	// Claimed and Resolved are set by people in Slack; nil while open.
-	Claimed  *Mark `json:"claimed,omitempty"`
-	Resolved *Mark `json:"resolved,omitempty"`
+	Claimed   *Mark `json:"claimed,omitempty"`
+	Resolved  *Mark `json:"resolved,omitempty"`
+	Escalated *Mark `json:"escalated,omitempty"`
+	// Reminded records the reminders already sent, so none is sent twice.
+	Reminded Reminded `json:"reminded,omitzero"`
+	// Incident is the id of the reputation incident the post belongs to.
+	Incident string `json:"incident,omitempty"`
 	// History lists everything that happened to the post after it was
 	// stored, oldest first.
 	History []Event `json:"history,omitempty"`
@@ -34,6 +39,15 @@ type Record struct {
 type Mark struct {
 	User string    `json:"user"` // Slack user id
 	At   time.Time `json:"at"`
+}
+
+// Open reports whether the post is delivered and not yet resolved.
+func (r Record) Open() bool { return r.Delivery != nil && r.Resolved == nil }
+
+// Reminded says which reminders went out for a post.
+type Reminded struct {
+	Claim   bool `json:"claim,omitempty"`   // nobody claimed it in time
+	Resolve bool `json:"resolve,omitempty"` // its owner did not resolve it in time
 }
 
 // Event is one entry in a post's history.

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+// Errors of the Slack workflow: what a person tried is not allowed now.
+var (
+	ErrNotOwner     = errors.New("claimed by someone else")
+	ErrNotClaimed   = errors.New("not claimed")
+	ErrResolved     = errors.New("already resolved")
+	ErrNotDelivered = errors.New("not in Slack yet")
+)
+
+// bucketEnvelopes remembers Socket Mode envelope ids already handled, so
+// that Slack's redeliveries have no second effect: envelope id → time.
+var bucketEnvelopes = []byte("envelopes")
+
+// FirstSeen records envelope id as handled and reports whether this is the
+// first time it was seen.
+func (s *Store) FirstSeen(envelopeID string) (bool, error) {
+	first := false
+	now := s.now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEnvelopes)
+		if b.Get([]byte(envelopeID)) != nil {
+			return nil
+		}
+		first = true
+		v, _ := now.MarshalBinary()
+		return b.Put([]byte(envelopeID), v)
+	})
+	return first, s.wrap("record envelope", err)
+}
+
+// PruneEnvelopes forgets envelope ids handled before t; Slack redelivers
+// for minutes, not days.
+func (s *Store) PruneEnvelopes(before time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEnvelopes).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var at time.Time
+			if at.UnmarshalBinary(v) == nil && !at.Before(before) {
+				continue
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, s.wrap("prune envelopes", err)
+}
+
+// Claim makes user the owner of post id unless somebody already is; the
+// check and the write are one transaction, so of two simultaneous clicks
+// exactly one wins. It returns the record as it stands afterwards and
+// whether this call won.
+func (s *Store) Claim(id, user string) (Record, bool, error) {
+	won := false
+	rec, err := s.update(id, func(rec *Record, now time.Time) error {
+		switch {
+		case rec.Delivery == nil:
+			return ErrNotDelivered
+		case rec.Resolved != nil:
+			return ErrResolved
+		case rec.Claimed != nil:
+			return nil
+		}
+		won = true
+		rec.Claimed = &Mark{User: user, At: now}
+		rec.History = append(rec.History, Event{At: now, User: user, Action: "claimed"})
+		return nil
+	})
+	return rec, won, err
+}
+
+// Unclaim gives post id back to the queue. Only its owner, or an admin,
+// may.
+func (s *Store) Unclaim(id, user string, admin bool) (Record, error) {
+	return s.update(id, func(rec *Record, now time.Time) error {
+		if err := mayChange(rec, user, admin); err != nil {
+			return err
+		}
+		detail := ""
+		if rec.Claimed.User != user {
+			detail = "was " + rec.Claimed.User
+		}
+		rec.Claimed = nil
+		rec.Reminded.Resolve = false
+		rec.History = append(rec.History, Event{At: now, User: user, Action: "unclaimed", Detail: detail})
+		return nil
+	})
+}
+
+// Resolve closes post id. Only its owner, or an admin, may.
+func (s *Store) Resolve(id, user string, admin bool) (Record, error) {
+	return s.update(id, func(rec *Record, now time.Time) error {
+		if err := mayChange(rec, user, admin); err != nil {
+			return err
+		}
+		rec.Resolved = &Mark{User: user, At: now}
+		rec.History = append(rec.History, Event{At: now, User: user, Action: "resolved"})
+		return nil
+	})
+}
+
+func mayChange(rec *Record, user string, admin bool) error {
+	switch {
+	case rec.Resolved != nil:
+		return ErrResolved
+	case rec.Claimed == nil:
+		return ErrNotClaimed
+	case rec.Claimed.User != user && !admin:
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// Reclassify re-routes post id under decision d on user's behalf: the
+// post leaves its current message (the caller marks that message as
+// moved), gets a new outbox entry, and is delivered to d.Channel by the
+// delivery worker — durably, like any new post. It returns the record as
+// it was before, so the caller knows where the old message is.
+func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) {
+	var before Record
+	key, err := parseID(id)
+	if err != nil {
+		return before, err
+	}
+	now := s.now().UTC()
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		_, err := updateRecord(tx, key, func(rec *Record) error {
+			before = *rec
+			if rec.Delivery == nil {
+				return ErrNotDelivered
+			}
+			from := rec.Decision.Class
+			rec.Decision = &d
+			rec.Delivery = nil
+			rec.Claimed = nil
+			rec.Resolved = nil
+			rec.Reminded = Reminded{}
+			rec.Incident = ""
+			rec.History = append(rec.History, Event{At: now, User: user, Action: "reclassified",
+				Detail: fmt.Sprintf("%s → %s (%s %s)", from, d.Class, d.Department, d.Channel)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		entry, _ := json.Marshal(OutboxEntry{})
+		return tx.Bucket(bucketOutbox).Put(key, entry)
+	})
+	if err != nil {
+		return before, s.wrap("reclassify "+id, err)
+	}
+	s.signal()
+	return before, nil
+}
+
+// Escalate records that user brought post id to PR.
+func (s *Store) Escalate(id, user, detail string) (Record, error) {
+	return s.update(id, func(rec *Record, now time.Time) error {
+		if rec.Delivery == nil {
+			return ErrNotDelivered
+		}
+		if rec.Escalated == nil {
+			rec.Escalated = &Mark{User: user, At: now}
+		}
+		rec.History = append(rec.History, Event{At: now, User: user, Action: "escalated", Detail: detail})
+		return nil
+	})
+}
+
+// MarkReminded records that a reminder of kind "claim" or "resolve" is
+// about to be sent for post id. It returns false if one was already sent
+// or the post no longer needs it, so a reminder goes out at most once.
+func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
+	send := false
+	rec, err := s.update(id, func(rec *Record, now time.Time) error {
+		switch {
+		case !rec.Open():
+		case kind == "claim" && rec.Claimed == nil && !rec.Reminded.Claim:
+			rec.Reminded.Claim, send = true, true
+		case kind == "resolve" && rec.Claimed != nil && !rec.Reminded.Resolve:
+			rec.Reminded.Resolve, send = true, true
+		}
+		if send {
+			rec.History = append(rec.History, Event{At: now, Action: "reminded", Detail: kind})
+		}
+		return nil
+	})
+	return rec, send, err
+}
+
+// AddHistory appends an event to post id's history.
+func (s *Store) AddHistory(id string, e Event) error {
+	_, err := s.update(id, func(rec *Record, now time.Time) error {
+		if e.At.IsZero() {
+			e.At = now
+		}
+		rec.History = append(rec.History, e)
+		return nil
+	})
+	return err
+}
+
+// update runs fn on post id's record in a write transaction and returns
+// the record as written (or as found, when fn fails).
+func (s *Store) update(id string, fn func(*Record, time.Time) error) (Record, error) {
+	key, err := parseID(id)
+	if err != nil {
+		return Record{}, err
+	}
+	now := s.now().UTC()
+	var out Record
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var ferr error
+		out, ferr = updateRecord(tx, key, func(rec *Record) error { return fn(rec, now) })
+		return ferr
+	})
+	if err != nil {
+		return out, s.wrap("update post "+id, err)
+	}
+	return out, nil
+}
