@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/socialroute/socialroute/store"
 )
 
 // Options configure a Bot.
@@ -23,6 +25,11 @@ type Options struct {
 	PingInterval time.Duration
 	// Command is the slash command the bot answers, e.g. "/route".
 	Command string
+	// Admins are the Slack user ids who may unclaim or resolve posts
+	// claimed by others.
+	Admins []string
+	// Workers is how many interactions are carried out at once. Default 4.
+	Workers int
 	Now     func() time.Time
 	Logger  zerolog.Logger
 }
@@ -32,15 +39,18 @@ type Bot struct {
 	opts      Options
 	api       *slack.Client
 	sm        *socketmode.Client
+	store     *store.Store
 	deliverer *deliverer
+	learner   Learner
 	log       zerolog.Logger
+	jobs      chan func(context.Context)
 
 	connected atomic.Bool
-	router    atomic.Pointer[Router]
+	current   atomic.Pointer[Router]
 }
 
 // New builds a Bot; nothing talks to Slack until Run.
-func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
+func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	if opts.BotToken == "" || opts.AppToken == "" {
 		return nil, errors.New("bot: bot token and app token are required")
 	}
@@ -56,6 +66,9 @@ func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
 	log := opts.Logger.With().Str("component", "bot").Logger()
 	// socketmode.New copies the client, so every option is set here first.
 	api := slack.New(opts.BotToken,
@@ -63,16 +76,18 @@ func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
 		slack.OptionAppLevelToken(opts.AppToken),
 	)
 	b := &Bot{
-		opts: opts,
-		api:  api,
-		sm:   socketmode.New(api, socketmode.OptionPingInterval(opts.PingInterval)),
-		log:  log,
+		opts:  opts,
+		api:   api,
+		sm:    socketmode.New(api, socketmode.OptionPingInterval(opts.PingInterval)),
+		store: st,
+		log:   log,
+		jobs:  make(chan func(context.Context), 256),
 	}
-	b.router.Store(&router)
+	b.current.Store(&router)
 	b.deliverer = &deliverer{
 		api:    api,
-		outbox: outbox,
-		router: func() Router { return *b.router.Load() },
+		outbox: st,
+		router: b.router,
 		now:    opts.Now,
 		log:    log.With().Str("component", "delivery").Logger(),
 	}
@@ -80,7 +95,12 @@ func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
 }
 
 // SetRouter swaps the router used for posts routed from now on.
-func (b *Bot) SetRouter(r Router) { b.router.Store(&r) }
+func (b *Bot) SetRouter(r Router) { b.current.Store(&r) }
+
+func (b *Bot) router() Router { return *b.current.Load() }
+
+// SetLearner sets where people's corrections go; call it before Run.
+func (b *Bot) SetLearner(l Learner) { b.learner = l }
 
 // Ready reports whether the Socket Mode connection is up.
 func (b *Bot) Ready() error {
@@ -118,6 +138,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.events(ctx) })
 	wg.Go(func() { b.deliverer.run(ctx) })
+	for range b.opts.Workers {
+		wg.Go(func() { b.work(ctx) })
+	}
 	wg.Wait()
 	b.connected.Store(false)
 	return runErr
@@ -162,11 +185,49 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeHello:
 	case socketmode.EventTypeErrorBadMessage:
 		b.log.Warn().Msg("socket mode: undecodable message from slack")
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+	case socketmode.EventTypeSlashCommand:
+		if evt.Request != nil {
+			b.ack(ctx, evt)
+		}
+	case socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return
 		}
 		b.ack(ctx, evt)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || cb.Type != slack.InteractionTypeBlockActions {
+			return
+		}
+		for _, c := range clicks(evt.Request.EnvelopeID, cb) {
+			b.enqueue(ctx, func(ctx context.Context) { b.onClick(ctx, c) })
+		}
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		b.ack(ctx, evt)
+		b.onEvent(ctx, evt)
+	}
+}
+
+// enqueue hands work to the interaction workers, so that the event loop
+// goes back to reading Slack at once. A full queue makes it wait: better
+// a late ack than a lost click.
+func (b *Bot) enqueue(ctx context.Context, job func(context.Context)) {
+	select {
+	case b.jobs <- job:
+	case <-ctx.Done():
+	}
+}
+
+func (b *Bot) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-b.jobs:
+			job(ctx)
+		}
 	}
 }
 

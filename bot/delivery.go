@@ -28,6 +28,7 @@ type Outbox interface {
 // Router decides where a post goes.
 type Router interface {
 	Route(routing.Post) routing.Decision
+	DepartmentFor(routing.Class) (routing.Department, bool)
 }
 
 const (
@@ -132,7 +133,9 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 		}
 	}
 
-	text, blocks, meta := renderPost(post, decision)
+	rec := p.Record
+	rec.Decision = &decision
+	text, blocks, meta := renderPost(rec, "")
 	_, ts, err := d.api.PostMessageContext(ctx, decision.Channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),

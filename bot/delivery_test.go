@@ -21,6 +21,10 @@ type routerFunc func(routing.Post) routing.Decision
 
 func (f routerFunc) Route(p routing.Post) routing.Decision { return f(p) }
 
+func (f routerFunc) DepartmentFor(routing.Class) (routing.Department, bool) {
+	return routing.Department{}, false
+}
+
 func toChannel(ch string) Router {
 	return routerFunc(func(routing.Post) routing.Decision {
 		return routing.Decision{Class: routing.Support, Department: "support", Channel: ch, Confidence: 0.9}

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
 )
 
 // Action ids of the buttons on a routed message (DESIGN.md).
@@ -55,9 +57,15 @@ func PostIDFromBlockID(blockID string) (string, bool) {
 	return strings.CutPrefix(blockID, "post:")
 }
 
-// renderPost builds the message for a routed post: notification text,
-// Block Kit blocks and the metadata that identifies it.
-func renderPost(p routing.Post, d routing.Decision) (string, []slack.Block, slack.SlackMetadata) {
+// renderPost builds the message for a routed post in its current state:
+// notification text, Block Kit blocks and the metadata that identifies it.
+// A note, when given, says what happened to the post (moved elsewhere) and
+// replaces the buttons.
+func renderPost(rec store.Record, note string) (string, []slack.Block, slack.SlackMetadata) {
+	p, d := rec.Post, routing.Decision{}
+	if rec.Decision != nil {
+		d = *rec.Decision
+	}
 	title := fmt.Sprintf("%s %s · %s", classEmoji[d.Class], classTitle[d.Class], platformName(p.Platform))
 	if d.Unsure {
 		title = fmt.Sprintf(":grey_question: Unsure: %s or %s? · %s", classTitle[d.Class], classTitle[d.Runner], platformName(p.Platform))
@@ -71,7 +79,12 @@ func renderPost(p routing.Post, d routing.Decision) (string, []slack.Block, slac
 		slack.NewSectionBlock(mrkdwn(quote(p.Text)), nil, nil),
 		slack.NewContextBlock("", contextElements(p, d)...),
 	}
-	blocks = append(blocks, actionsBlock(p.ID, d.Class))
+	if status := statusLines(rec, note); status != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(status)))
+	}
+	if note == "" && rec.Resolved == nil {
+		blocks = append(blocks, actionsBlock(rec))
+	}
 
 	fallback := fmt.Sprintf("[%s] %s: %s", d.Class, authorShort(p.Author), truncate(p.Text, 150))
 	meta := slack.SlackMetadata{
@@ -81,11 +94,42 @@ func renderPost(p routing.Post, d routing.Decision) (string, []slack.Block, slac
 	return fallback, blocks, meta
 }
 
-func actionsBlock(postID string, class routing.Class) *slack.ActionBlock {
-	claim := slack.NewButtonBlockElement(ActionClaim, postID, plain("Claim"))
-	claim.Style = slack.StylePrimary
-	elems := []slack.BlockElement{claim}
-	if class != routing.Reputation {
+// statusLines says who owns, resolved or escalated the post.
+func statusLines(rec store.Record, note string) string {
+	var lines []string
+	if note != "" {
+		lines = append(lines, note)
+	}
+	if rec.Claimed != nil && rec.Resolved == nil {
+		lines = append(lines, fmt.Sprintf(":bust_in_silhouette: Claimed by <@%s> %s", rec.Claimed.User, slackDate(rec.Claimed.At)))
+	}
+	if rec.Resolved != nil {
+		lines = append(lines, fmt.Sprintf(":white_check_mark: Resolved by <@%s> %s", rec.Resolved.User, slackDate(rec.Resolved.At)))
+	}
+	if rec.Escalated != nil {
+		lines = append(lines, fmt.Sprintf(":arrow_up: Escalated to PR by <@%s> %s", rec.Escalated.User, slackDate(rec.Escalated.At)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// slackDate renders t in each reader's own time zone.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func actionsBlock(rec store.Record) *slack.ActionBlock {
+	postID := rec.Post.ID
+	var elems []slack.BlockElement
+	if rec.Claimed == nil {
+		claim := slack.NewButtonBlockElement(ActionClaim, postID, plain("Claim"))
+		claim.Style = slack.StylePrimary
+		elems = append(elems, claim)
+	} else {
+		resolve := slack.NewButtonBlockElement(ActionResolve, postID, plain("Resolve"))
+		resolve.Style = slack.StylePrimary
+		elems = append(elems, resolve, slack.NewButtonBlockElement(ActionUnclaim, postID, plain("Unclaim")))
+	}
+	if rec.Decision != nil && rec.Decision.Class != routing.Reputation && rec.Escalated == nil {
 		elems = append(elems, slack.NewButtonBlockElement(ActionEscalate, postID, plain("Escalate to PR")))
 	}
 	var opts []*slack.OptionBlockObject

@@ -62,6 +62,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		APIURL:       cfg.Slack.APIURL,
 		PingInterval: opts.PingInterval,
 		Command:      cfg.Slack.Command,
+		Admins:       cfg.Slack.Admins,
 		Logger:       opts.Logger,
 	}, a.store, router)
 	if err != nil {
