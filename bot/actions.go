@@ -68,6 +68,7 @@ func (b *Bot) onClick(ctx context.Context, c click) {
 		return
 	}
 	if !first {
+		b.redelivered.Add(1)
 		log.Debug().Str("envelope_id", c.envelopeID).Msg("redelivered envelope ignored")
 		return
 	}

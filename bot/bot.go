@@ -47,7 +47,14 @@ type Bot struct {
 
 	connected atomic.Bool
 	current   atomic.Pointer[Router]
+	// redelivered counts envelopes recognised as Slack redeliveries and
+	// ignored.
+	redelivered atomic.Uint64
 }
+
+// Redelivered is how many redelivered envelopes were recognised and
+// ignored since start.
+func (b *Bot) Redelivered() uint64 { return b.redelivered.Load() }
 
 // New builds a Bot; nothing talks to Slack until Run.
 func New(opts Options, st *store.Store, router Router) (*Bot, error) {

@@ -113,6 +113,9 @@ func NewRouter(rc config.Routing) (*routing.Router, error) {
 // Addr is the address the webhook server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
+// Bot gives tests access to the running bot.
+func (a *App) Bot() *bot.Bot { return a.bot }
+
 // Store gives tests and tools access to the open store.
 func (a *App) Store() *store.Store { return a.store }
 

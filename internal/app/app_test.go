@@ -52,7 +52,7 @@ func newEmulator(t *testing.T) *slackemu.Server {
 func loadConfig(t *testing.T, emu *slackemu.Server, dbPath, botToken string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
-slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q}
+slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [UADMIN]}
 http: {listen: "127.0.0.1:0"}
 store: {path: %q}
 sources: [{name: generic, format: generic, secret: "${SECRET}"}]

@@ -45,6 +45,9 @@ type Server struct {
 	rr      int
 	pings   int
 	pending map[string]chan ackFrame
+	// redeliveries is how many extra times every envelope is sent even
+	// though it was acked, as Slack does when an ack reaches it late.
+	redeliveries int
 
 	quit     chan struct{}
 	wg       sync.WaitGroup

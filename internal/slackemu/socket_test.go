@@ -299,3 +299,26 @@ func TestCloseWakesPendingPush(t *testing.T) {
 		t.Errorf("pending push after Close: %v", err)
 	}
 }
+
+func TestRedeliveriesArriveDespiteAcks(t *testing.T) {
+	emu := startEmu(t, slackemu.Options{})
+	ctx := testCtx(t)
+	bot := startBot(t, emu, emu.AppToken(), ackWith(nil))
+	bot.waitEvent(ctx, t, socketmode.EventTypeConnected)
+	emu.SetRedeliveries(2)
+
+	ack, err := emu.PushSlashCommand(ctx, slackemu.SlashCommand{Command: "/route", Text: "help", ChannelID: "C1", UserID: "U7"})
+	if err != nil || ack.Attempts != 3 {
+		t.Fatalf("ack = %+v, %v; want 3 attempts", ack, err)
+	}
+	for want := range 3 {
+		evt := bot.waitEvent(ctx, t, socketmode.EventTypeSlashCommand)
+		if evt.Request.EnvelopeID != ack.EnvelopeID || evt.Request.RetryAttempt != want {
+			t.Fatalf("delivery %d: envelope %s attempt %d, want %s attempt %d",
+				want, evt.Request.EnvelopeID, evt.Request.RetryAttempt, ack.EnvelopeID, want)
+		}
+		if want > 0 && evt.Request.RetryReason != "timeout" {
+			t.Fatalf("retry reason %q", evt.Request.RetryReason)
+		}
+	}
+}
