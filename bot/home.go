@@ -139,4 +139,3 @@ func homeBlocks(st homeStats, now time.Time) []slack.Block {
 	}
 	return blocks
 }
-
