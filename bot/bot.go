@@ -30,8 +30,12 @@ type Options struct {
 	Admins []string
 	// Workers is how many interactions are carried out at once. Default 4.
 	Workers int
-	Now     func() time.Time
-	Logger  zerolog.Logger
+	// SLA sets when reminders go out; ReminderEvery how often overdue
+	// posts are looked for (default 30 s).
+	SLA           SLA
+	ReminderEvery time.Duration
+	Now           func() time.Time
+	Logger        zerolog.Logger
 }
 
 // Bot is socialroute's presence in Slack.
@@ -50,6 +54,7 @@ type Bot struct {
 	// redelivered counts envelopes recognised as Slack redeliveries and
 	// ignored.
 	redelivered atomic.Uint64
+	sweeps      atomic.Uint64
 }
 
 // Redelivered is how many redelivered envelopes were recognised and
@@ -76,6 +81,10 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
+	if opts.ReminderEvery <= 0 {
+		opts.ReminderEvery = 30 * time.Second
+	}
+	opts.SLA = opts.SLA.withDefaults()
 	log := opts.Logger.With().Str("component", "bot").Logger()
 	// socketmode.New copies the client, so every option is set here first.
 	api := slack.New(opts.BotToken,
@@ -145,6 +154,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.events(ctx) })
 	wg.Go(func() { b.deliverer.run(ctx) })
+	wg.Go(func() { b.remind(ctx) })
 	for range b.opts.Workers {
 		wg.Go(func() { b.work(ctx) })
 	}

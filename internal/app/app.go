@@ -24,7 +24,11 @@ import (
 type Options struct {
 	// PingInterval overrides the Socket Mode ping timeout (tests, demo).
 	PingInterval time.Duration
-	Logger       zerolog.Logger
+	// Now is the clock for everything time-based (tests); default time.Now.
+	Now func() time.Time
+	// ReminderEvery overrides how often overdue posts are looked for.
+	ReminderEvery time.Duration
+	Logger        zerolog.Logger
 }
 
 // App is a configured socialroute daemon.
@@ -52,7 +56,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.store, err = store.Open(cfg.Store.Path, store.Options{})
+	a.store, err = store.Open(cfg.Store.Path, store.Options{Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +67,15 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		PingInterval: opts.PingInterval,
 		Command:      cfg.Slack.Command,
 		Admins:       cfg.Slack.Admins,
-		Logger:       opts.Logger,
+		SLA: bot.SLA{
+			Claim:        time.Duration(cfg.SLA.ClaimMinutes) * time.Minute,
+			Resolve:      time.Duration(cfg.SLA.ResolveMinutes) * time.Minute,
+			VIPFollowers: cfg.SLA.VIPFollowers,
+			VIPFactor:    cfg.SLA.VIPFactor,
+		},
+		ReminderEvery: opts.ReminderEvery,
+		Now:           opts.Now,
+		Logger:        opts.Logger,
 	}, a.store, router)
 	if err != nil {
 		return nil, err

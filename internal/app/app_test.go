@@ -80,8 +80,14 @@ type daemon struct {
 
 func start(t *testing.T, cfg *config.Config) *daemon {
 	t.Helper()
+	return startWith(t, cfg, app.Options{})
+}
+
+func startWith(t *testing.T, cfg *config.Config, opts app.Options) *daemon {
+	t.Helper()
 	logs := &syncBuffer{}
-	a, err := app.New(cfg, app.Options{Logger: zerolog.New(logs)})
+	opts.Logger = zerolog.New(logs)
+	a, err := app.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,10 @@ func TestDefault(t *testing.T) {
 		HTTP:    HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
 		Store:   Store{Path: "./socialroute.db", RetentionDays: 90},
 		Routing: Routing{MinConfidence: 0.55},
-		Log:     Log{Level: "info", Format: "json"},
+		SLA:     SLA{ClaimMinutes: 30, ResolveMinutes: 240, VIPFollowers: 100000, VIPFactor: 0.5},
+		Incidents: Incidents{WindowMinutes: 120, Similarity: 0.8, TopicPosts: 5, SpikePosts: 10, SpikeMinutes: 15,
+			UpdateEvery: Duration(10 * time.Second)},
+		Log: Log{Level: "info", Format: "json"},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -128,6 +131,19 @@ routing:
     - {department: care, match: author, value: "@bigcustomer"}
     - {department: reputation, match: platform, value: review}
     - {department: pr, match: keyword, value: recall}
+sla:
+  claim_minutes: 10
+  resolve_minutes: 60
+  vip_followers: 5000
+  vip_factor: 0.25
+incidents:
+  window_minutes: 30
+  similarity: 0.9
+  topic_posts: 3
+  spike_posts: 4
+  spike_minutes: 5
+  mention_group: S0PRONCALL
+  update_every: 2s
 log:
   level: debug
   format: console
@@ -162,6 +178,9 @@ log:
 				{Department: "pr", Match: "keyword", Value: "recall"},
 			},
 		},
+		SLA: SLA{ClaimMinutes: 10, ResolveMinutes: 60, VIPFollowers: 5000, VIPFactor: 0.25},
+		Incidents: Incidents{WindowMinutes: 30, Similarity: 0.9, TopicPosts: 3, SpikePosts: 4, SpikeMinutes: 5,
+			MentionGroup: "S0PRONCALL", UpdateEvery: Duration(2 * time.Second)},
 		Log: Log{Level: "debug", Format: "console"},
 	}
 	if !reflect.DeepEqual(*got, want) {

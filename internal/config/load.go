@@ -51,6 +51,8 @@ func Default() Config {
 		Routing: Routing{
 			MinConfidence: 0.55,
 		},
+		SLA:       defaultSLA(),
+		Incidents: defaultIncidents(),
 		Log: Log{
 			Level:  "info",
 			Format: "json",

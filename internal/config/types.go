@@ -4,12 +4,14 @@ package config
 // that has passed Validate; the YAML keys are the snake_case names in the
 // struct tags, documented key by key in config.example.yaml.
 type Config struct {
-	Slack   Slack    `yaml:"slack" json:"slack"`
-	HTTP    HTTP     `yaml:"http" json:"http"`
-	Store   Store    `yaml:"store" json:"store"`
-	Sources []Source `yaml:"sources" json:"sources"`
-	Routing Routing  `yaml:"routing" json:"routing"`
-	Log     Log      `yaml:"log" json:"log"`
+	Slack     Slack     `yaml:"slack" json:"slack"`
+	HTTP      HTTP      `yaml:"http" json:"http"`
+	Store     Store     `yaml:"store" json:"store"`
+	Sources   []Source  `yaml:"sources" json:"sources"`
+	Routing   Routing   `yaml:"routing" json:"routing"`
+	SLA       SLA       `yaml:"sla" json:"sla"`
+	Incidents Incidents `yaml:"incidents" json:"incidents"`
+	Log       Log       `yaml:"log" json:"log"`
 }
 
 // Slack is how the bot reaches Slack.

@@ -24,6 +24,7 @@ var (
 	userIDRe    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	channelIDRe = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	nameRe      = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	userGroupRe = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
 // validator collects every problem found in a Config.
@@ -58,6 +59,8 @@ func (c *Config) validate(fromEnv map[string]string) error {
 	v.store(&c.Store)
 	v.sources(c.Sources)
 	v.routing(&c.Routing)
+	v.sla(&c.SLA)
+	v.incidents(&c.Incidents)
 	v.log(&c.Log)
 	if c.Slack.APIURL != "" && !strings.HasSuffix(c.Slack.APIURL, "/") {
 		c.Slack.APIURL += "/"
