@@ -47,7 +47,7 @@ func TestRemindersFireOnceAtTheirTime(t *testing.T) {
 	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
 	d := startWith(t, loadConfig(t, emu, dbPath, emu.BotToken()), opts)
 
-	_, normal := deliveredPost(t, d, supportPost)                                                              // 30 min to claim
+	_, normal := deliveredPost(t, d, supportPost)                                                           // 30 min to claim
 	_, vip := deliveredPost(t, d, post("201", "My order is broken and I want a refund now", 250000, false)) // VIP: 15 min
 
 	clk.advance(14 * time.Minute)
