@@ -192,7 +192,13 @@ func (b *Bot) refresh(ctx context.Context, rec store.Record, note string) error 
 	if rec.Delivery == nil {
 		return nil
 	}
-	text, blocks, _ := renderPost(rec, note)
+	var inc *store.Incident
+	if rec.Incident == rec.Post.ID {
+		if i, err := b.store.Incident(rec.Incident); err == nil {
+			inc = &i
+		}
+	}
+	text, blocks, _ := renderPost(rec, note, inc)
 	_, _, _, err := b.api.UpdateMessageContext(ctx, rec.Delivery.Channel, rec.Delivery.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {

@@ -34,8 +34,10 @@ type Options struct {
 	// posts are looked for (default 30 s).
 	SLA           SLA
 	ReminderEvery time.Duration
-	Now           func() time.Time
-	Logger        zerolog.Logger
+	// Incidents configures the grouping of reputation posts into threads.
+	Incidents IncidentOptions
+	Now       func() time.Time
+	Logger    zerolog.Logger
 }
 
 // Bot is socialroute's presence in Slack.
@@ -101,11 +103,13 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	}
 	b.current.Store(&router)
 	b.deliverer = &deliverer{
-		api:    api,
-		outbox: st,
-		router: b.router,
-		now:    opts.Now,
-		log:    log.With().Str("component", "delivery").Logger(),
+		api:       api,
+		outbox:    st,
+		incidents: st,
+		incOpts:   opts.Incidents,
+		router:    b.router,
+		now:       opts.Now,
+		log:       log.With().Str("component", "delivery").Logger(),
 	}
 	return b, nil
 }

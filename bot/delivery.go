@@ -25,6 +25,23 @@ type Outbox interface {
 	Wake() <-chan struct{}
 }
 
+// Incidents is the part of the store that groups reputation posts.
+type Incidents interface {
+	AssignIncident(id string, rules store.IncidentRules) (store.Assignment, error)
+	IncidentRootPosted(incidentID, channel, ts string) error
+	IncidentShown(incidentID string, at time.Time) error
+	DirtyIncidents() ([]store.Incident, error)
+	Get(id string) (store.Record, error)
+}
+
+// IncidentOptions configure incident threads; a zero Rules.Window turns
+// grouping off.
+type IncidentOptions struct {
+	Rules        store.IncidentRules
+	UpdateEvery  time.Duration // the incident message is updated at most this often
+	MentionGroup string        // user group mentioned in spike alerts
+}
+
 // Router decides where a post goes.
 type Router interface {
 	Route(routing.Post) routing.Decision
@@ -52,11 +69,13 @@ var permanent = map[string]bool{
 
 // deliverer posts outbox entries to Slack.
 type deliverer struct {
-	api    *slack.Client
-	outbox Outbox
-	router func() Router
-	now    func() time.Time
-	log    zerolog.Logger
+	api       *slack.Client
+	outbox    Outbox
+	incidents Incidents
+	incOpts   IncidentOptions
+	router    func() Router
+	now       func() time.Time
+	log       zerolog.Logger
 }
 
 // run drains the outbox until ctx ends. An attempt under way when ctx ends
@@ -122,34 +141,134 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	}
 	log = log.With().Str("class", string(decision.Class)).Str("channel", decision.Channel).Logger()
 
+	rec := p.Record
+	rec.Decision = &decision
+	channel, threadTS := decision.Channel, ""
+	var asg store.Assignment
+	if d.groupsIncidents(decision) {
+		asg, err = d.incidents.AssignIncident(post.ID, d.incOpts.Rules)
+		if err != nil {
+			return fmt.Errorf("assign incident: %w", err)
+		}
+		rec.Incident = asg.Incident.ID
+		if !asg.Root {
+			if asg.Incident.RootTS == "" {
+				// The incident's first post is not in Slack yet: keep the
+				// thread in order by waiting for it.
+				return d.outbox.Retry(post.ID, d.now().Add(time.Second), "waiting for the incident message")
+			}
+			channel, threadTS = asg.Incident.Channel, asg.Incident.RootTS
+		}
+	}
+
 	if p.Entry.InFlight {
-		ts, err := d.find(ctx, post, decision.Channel)
+		ts, err := d.find(ctx, post, channel, threadTS)
 		if err != nil {
 			return d.failed(ctx, log, p.Entry, err)
 		}
 		if ts != "" {
 			log.Info().Str("ts", ts).Msg("post was already in Slack; recorded without posting again")
-			return d.record(post.ID, decision.Channel, ts)
+			return d.delivered(ctx, log, rec, asg, channel, ts)
 		}
 	}
 
-	rec := p.Record
-	rec.Decision = &decision
-	text, blocks, meta := renderPost(rec, "")
-	_, ts, err := d.api.PostMessageContext(ctx, decision.Channel,
+	text, blocks, meta := renderPost(rec, "", nil)
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionMetadata(meta),
 		slack.MsgOptionDisableLinkUnfurl(),
-	)
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	_, ts, err := d.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return d.failed(ctx, log, p.Entry, err)
 	}
-	if err := d.record(post.ID, decision.Channel, ts); err != nil {
+	if err := d.delivered(ctx, log, rec, asg, channel, ts); err != nil {
 		return err
 	}
 	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(post.ReceivedAt)).Msg("post delivered")
 	return nil
+}
+
+func (d *deliverer) groupsIncidents(decision routing.Decision) bool {
+	return d.incidents != nil && d.incOpts.Rules.Window > 0 && decision.Class == routing.Reputation && !decision.Unsure
+}
+
+// delivered records the delivery and does what an incident needs after it:
+// remember where its message is, bring its counter up to date (throttled),
+// and raise a spike alert.
+func (d *deliverer) delivered(ctx context.Context, log zerolog.Logger, rec store.Record, asg store.Assignment, channel, ts string) error {
+	if err := d.record(rec.Post.ID, channel, ts); err != nil {
+		return err
+	}
+	if asg.Incident.ID == "" {
+		return nil
+	}
+	inc := asg.Incident
+	if asg.Root {
+		return d.incidents.IncidentRootPosted(inc.ID, channel, ts)
+	}
+	if d.now().Sub(inc.UpdatedAt) >= d.incOpts.UpdateEvery {
+		d.showIncident(ctx, log, inc)
+	}
+	if asg.Spike {
+		d.alert(ctx, log, inc)
+	}
+	return nil
+}
+
+// showIncident redraws an incident's message with its current counts.
+func (d *deliverer) showIncident(ctx context.Context, log zerolog.Logger, inc store.Incident) {
+	root, err := d.incidents.Get(inc.ID)
+	if err != nil {
+		log.Error().Err(err).Str("incident", inc.ID).Msg("read incident message")
+		return
+	}
+	text, blocks, _ := renderPost(root, "", &inc)
+	if _, _, _, err := d.api.UpdateMessageContext(ctx, inc.Channel, inc.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		log.Warn().Err(err).Str("incident", inc.ID).Msg("update incident message; will retry")
+		return
+	}
+	if err := d.incidents.IncidentShown(inc.ID, d.now()); err != nil {
+		log.Error().Err(err).Str("incident", inc.ID).Msg("record incident update")
+	}
+}
+
+// flushIncidents brings incident messages whose update was held back by
+// the throttle up to date.
+func (d *deliverer) flushIncidents(ctx context.Context) {
+	if d.incidents == nil {
+		return
+	}
+	dirty, err := d.incidents.DirtyIncidents()
+	if err != nil {
+		d.log.Error().Err(err).Msg("read incidents")
+		return
+	}
+	for _, inc := range dirty {
+		if d.now().Sub(inc.UpdatedAt) >= d.incOpts.UpdateEvery {
+			d.showIncident(ctx, d.log, inc)
+		}
+	}
+}
+
+func (d *deliverer) alert(ctx context.Context, log zerolog.Logger, inc store.Incident) {
+	window := d.incOpts.Rules.SpikeWindow
+	text := fmt.Sprintf(":rotating_light: *Spike*: %d posts in under %s on this incident (%d in all, reach %s).",
+		len(inc.Recent), humanDuration(window), inc.Count, groupDigits(inc.Reach))
+	if g := d.incOpts.MentionGroup; g != "" {
+		text = fmt.Sprintf("<!subteam^%s> %s", g, text)
+	}
+	_, _, err := d.api.PostMessageContext(ctx, inc.Channel, slack.MsgOptionText(text, false),
+		slack.MsgOptionTS(inc.RootTS), slack.MsgOptionBroadcast())
+	if err != nil {
+		log.Error().Err(err).Str("incident", inc.ID).Msg("spike alert failed")
+		return
+	}
+	log.Warn().Str("incident", inc.ID).Int("posts", inc.Count).Msg("incident spike alert sent")
 }
 
 // record notes where post id landed. Should that fail, the message is in
@@ -162,9 +281,13 @@ func (d *deliverer) record(id, channel, ts string) error {
 	return nil
 }
 
-// find looks for a message socialroute already posted for post in channel,
-// by the post id in its metadata, and returns its ts ("" if none).
-func (d *deliverer) find(ctx context.Context, post routing.Post, channel string) (string, error) {
+// find looks for a message socialroute already posted for post in channel
+// (in thread threadTS, if given), by the post id in its metadata, and
+// returns its ts ("" if none).
+func (d *deliverer) find(ctx context.Context, post routing.Post, channel, threadTS string) (string, error) {
+	if threadTS != "" {
+		return d.findInThread(ctx, post, channel, threadTS)
+	}
 	params := &slack.GetConversationHistoryParameters{
 		ChannelID:          channel,
 		Oldest:             slackTS(post.ReceivedAt.Add(-findWindow)),
@@ -185,6 +308,26 @@ func (d *deliverer) find(ctx context.Context, post routing.Post, channel string)
 			return "", nil
 		}
 		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return "", nil
+}
+
+func (d *deliverer) findInThread(ctx context.Context, post routing.Post, channel, threadTS string) (string, error) {
+	params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
+	for range findPages * 5 {
+		msgs, more, next, err := d.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return "", fmt.Errorf("look for earlier attempt in thread: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == metadataEventType && m.Metadata.EventPayload["post_id"] == post.ID {
+				return m.Timestamp, nil
+			}
+		}
+		if !more || next == "" {
+			return "", nil
+		}
+		params.Cursor = next
 	}
 	return "", nil
 }

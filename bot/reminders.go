@@ -49,7 +49,8 @@ func (s SLA) deadline(p routing.Post, kind string) time.Duration {
 const envelopeMemory = time.Hour
 
 // remind sweeps open posts for overdue ones every ReminderEvery until ctx
-// ends. Reminders are marked in the store before they are sent, so none is
+// ends, and brings incident messages held back by their throttle up to
+// date. Reminders are marked in the store before they are sent, so none is
 // ever sent twice, across restarts too.
 func (b *Bot) remind(ctx context.Context) {
 	t := time.NewTicker(b.opts.ReminderEvery)
@@ -63,6 +64,7 @@ func (b *Bot) remind(ctx context.Context) {
 		if err := b.sweep(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Msg("reminder sweep")
 		}
+		b.deliverer.flushIncidents(ctx)
 		b.sweeps.Add(1)
 	}
 }

@@ -60,8 +60,9 @@ func PostIDFromBlockID(blockID string) (string, bool) {
 // renderPost builds the message for a routed post in its current state:
 // notification text, Block Kit blocks and the metadata that identifies it.
 // A note, when given, says what happened to the post (moved elsewhere) and
-// replaces the buttons.
-func renderPost(rec store.Record, note string) (string, []slack.Block, slack.SlackMetadata) {
+// replaces the buttons. inc, when given, is the incident the post opened:
+// its message then also shows the incident's counts.
+func renderPost(rec store.Record, note string, inc *store.Incident) (string, []slack.Block, slack.SlackMetadata) {
 	p, d := rec.Post, routing.Decision{}
 	if rec.Decision != nil {
 		d = *rec.Decision
@@ -79,6 +80,9 @@ func renderPost(rec store.Record, note string) (string, []slack.Block, slack.Sla
 		slack.NewSectionBlock(mrkdwn(quote(p.Text)), nil, nil),
 		slack.NewContextBlock("", contextElements(p, d)...),
 	}
+	if inc != nil && inc.Count > 1 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(incidentLine(*inc))))
+	}
 	if status := statusLines(rec, note); status != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(status)))
 	}
@@ -92,6 +96,12 @@ func renderPost(rec store.Record, note string) (string, []slack.Block, slack.Sla
 		EventPayload: map[string]any{"post_id": p.ID, "class": string(d.Class)},
 	}
 	return fallback, blocks, meta
+}
+
+// incidentLine summarises an incident on its message.
+func incidentLine(inc store.Incident) string {
+	return fmt.Sprintf(":rotating_light: *Incident: %d posts* · reach %s · first seen %s · last seen %s · see thread",
+		inc.Count, groupDigits(inc.Reach), slackDate(inc.First), slackDate(inc.Last))
 }
 
 // statusLines says who owns, resolved or escalated the post.

@@ -20,7 +20,7 @@ func TestRenderPost(t *testing.T) {
 		CreatedAt: time.Date(2026, 11, 20, 14, 3, 0, 0, time.UTC),
 	}
 	d := routing.Decision{Class: routing.Support, Confidence: 0.873, Channel: "C1", Department: "support"}
-	text, blocks, meta := renderPost(store.Record{Post: p, Decision: &d}, "")
+	text, blocks, meta := renderPost(store.Record{Post: p, Decision: &d}, "", nil)
 
 	if !strings.HasPrefix(text, "[support] @a: ") {
 		t.Errorf("fallback text %q", text)
@@ -56,7 +56,7 @@ func TestRenderPost(t *testing.T) {
 func TestRenderVariants(t *testing.T) {
 	long := strings.Repeat("ä", 5000)
 	p := routing.Post{ID: "X", Platform: "review", Text: long}
-	_, blocks, _ := renderPost(store.Record{Post: p, Decision: &routing.Decision{Class: routing.Reputation, Confidence: 0.999}}, "")
+	_, blocks, _ := renderPost(store.Record{Post: p, Decision: &routing.Decision{Class: routing.Reputation, Confidence: 0.999}}, "", nil)
 	js := blocksJSON(t, blocks)
 	if !strings.Contains(js, "(2100 more characters)") {
 		t.Error("long text not truncated with a count")
@@ -77,7 +77,7 @@ func TestRenderVariants(t *testing.T) {
 	}
 
 	_, blocks, _ = renderPost(store.Record{Post: routing.Post{ID: "Y", Platform: "x", Text: "hm"},
-		Decision: &routing.Decision{Class: routing.Support, Runner: routing.Promotional, Unsure: true, Confidence: 0.41}}, "")
+		Decision: &routing.Decision{Class: routing.Support, Runner: routing.Promotional, Unsure: true, Confidence: 0.41}}, "", nil)
 	if js := blocksJSON(t, blocks); !strings.Contains(js, "Unsure: Support or Promotional?") {
 		t.Errorf("unsure post not marked with the two likeliest classes: %s", js)
 	}

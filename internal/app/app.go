@@ -74,8 +74,19 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			VIPFactor:    cfg.SLA.VIPFactor,
 		},
 		ReminderEvery: opts.ReminderEvery,
-		Now:           opts.Now,
-		Logger:        opts.Logger,
+		Incidents: bot.IncidentOptions{
+			Rules: store.IncidentRules{
+				Window:      time.Duration(cfg.Incidents.WindowMinutes) * time.Minute,
+				Similarity:  cfg.Incidents.Similarity,
+				TopicPosts:  cfg.Incidents.TopicPosts,
+				SpikePosts:  cfg.Incidents.SpikePosts,
+				SpikeWindow: time.Duration(cfg.Incidents.SpikeMinutes) * time.Minute,
+			},
+			UpdateEvery:  time.Duration(cfg.Incidents.UpdateEvery),
+			MentionGroup: cfg.Incidents.MentionGroup,
+		},
+		Now:    opts.Now,
+		Logger: opts.Logger,
 	}, a.store, router)
 	if err != nil {
 		return nil, err

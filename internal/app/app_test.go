@@ -49,7 +49,8 @@ func newEmulator(t *testing.T) *slackemu.Server {
 	return emu
 }
 
-func loadConfig(t *testing.T, emu *slackemu.Server, dbPath, botToken string) *config.Config {
+// loadConfig builds the test configuration; extra YAML is appended to it.
+func loadConfig(t *testing.T, emu *slackemu.Server, dbPath, botToken string, extra ...string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
 slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [UADMIN]}
@@ -62,7 +63,7 @@ routing:
     - {name: support,   channel: C0SUPPORT,   classes: [support]}
     - {name: pr,        channel: C0PR,        classes: [reputation]}
     - {name: marketing, channel: C0MARKETING, classes: [promotional]}
-`, emu.APIURL(), dbPath)
+`, emu.APIURL(), dbPath) + strings.Join(extra, "\n")
 	env := map[string]string{"APP": emu.AppToken(), "BOT": botToken, "SECRET": secret}
 	cfg, err := config.Parse([]byte(doc), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
