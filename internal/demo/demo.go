@@ -69,6 +69,8 @@ routing:
     - {name: support,   channel: C0SUPPORT,   classes: [support]}
     - {name: pr,        channel: C0PR,        classes: [reputation]}
     - {name: marketing, channel: C0MARKETING, classes: [promotional]}
+incidents:
+  update_every: 0s   # show every change to the incident counter at once
 log:
   level: info
 `
@@ -150,16 +152,14 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 	code, answer, _, _ = c.send(ctx, map[string]any{"id": "forged", "platform": "x", "text": "forged"}, false)
 	fmt.Fprintf(w, "  %d %-9s (a post with a wrong signature: refused, nothing stored)\n\n", code, answer)
 
-	err = emu.WaitFor(ctx, func() bool {
-		n := 0
-		for _, ch := range channels {
-			n += len(emu.Messages(ch.id))
-		}
-		return n >= len(samples)
-	})
+	err = emu.WaitFor(ctx, func() bool { return len(locate(emu)) >= len(samples) })
 	if err != nil {
 		stopDaemon()
 		return fmt.Errorf("waiting for Slack messages: %w", err)
+	}
+	if err := claimDemo(ctx, w, emu, locate(emu)[ids[0]]); err != nil {
+		stopDaemon()
+		return err
 	}
 	if err := stopDaemon(); err != nil {
 		return fmt.Errorf("daemon: %w", err)
@@ -167,40 +167,110 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 	return report(w, emu, ids)
 }
 
-// report prints each channel's messages and checks that every sample
-// landed where it belongs, exactly once, by the post id each message
-// carries in its metadata.
+// The demo's support agents.
+const (
+	agentA = "U0AGENTAMY"
+	agentB = "U0AGENTBEN"
+)
+
+// claimDemo has two agents click Claim on the same post: the first owns
+// it, the second is told so.
+func claimDemo(ctx context.Context, w io.Writer, emu *slackemu.Server, at place) error {
+	fmt.Fprintf(w, "Amy (%s) and then Ben (%s) click Claim on the first support post:\n", agentA, agentB)
+	for _, u := range []string{agentA, agentB} {
+		if _, err := emu.PushClick(ctx, slackemu.Click{UserID: u, Channel: at.channel, MessageTS: at.ts, ActionID: "claim"}); err != nil {
+			return fmt.Errorf("claim click: %w", err)
+		}
+	}
+	var told string
+	err := emu.WaitFor(ctx, func() bool {
+		m, _ := emu.Message(at.channel, at.ts)
+		for _, e := range emu.Ephemerals(at.channel) {
+			if e.Recipient == agentB {
+				told = e.Text
+			}
+		}
+		return told != "" && strings.Contains(m.PlainText(), "Claimed by <@"+agentA+">")
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the claim: %w", err)
+	}
+	fmt.Fprintf(w, "  the message now says \"Claimed by <@%s>\"; Ben was told privately: %q\n\n", agentA, told)
+	return nil
+}
+
+// place is where a post's message is: a channel, its ts, and the thread
+// it is in (empty for a top-level message).
+type place struct{ channel, ts, thread string }
+
+// locate finds every message socialroute posted for a post, top level and
+// in threads, by the post id in its metadata.
+func locate(emu *slackemu.Server) map[string]place {
+	out := map[string]place{}
+	for _, ch := range channels {
+		for _, m := range emu.Messages(ch.id) {
+			if id := postID(m); id != "" {
+				out[id] = place{channel: ch.id, ts: m.TS}
+			}
+			for _, r := range emu.Replies(ch.id, m.TS) {
+				if id := postID(r); id != "" && r.TS != m.TS {
+					out[id] = place{channel: ch.id, ts: r.TS, thread: m.TS}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// report prints each channel's messages, with their threads, and checks
+// that every sample landed where it belongs, exactly once, by the post id
+// each message carries in its metadata.
 func report(w io.Writer, emu *slackemu.Server, ids []string) error {
-	var problems []string
+	count := map[string]int{}
 	for _, ch := range channels {
 		msgs := emu.Messages(ch.id)
 		fmt.Fprintf(w, "#%s (%s) — %d message(s)\n", ch.name, ch.id, len(msgs))
-		got := map[string]int{}
 		for _, m := range msgs {
 			fmt.Fprintln(w, indent(m.PlainText(), "  │ "))
+			count[postID(m)]++
+			for _, r := range emu.Replies(ch.id, m.TS) {
+				if r.TS == m.TS {
+					continue
+				}
+				fmt.Fprintln(w, indent(r.PlainText(), "  │     ↳ "))
+				count[postID(r)]++
+			}
 			fmt.Fprintln(w, "  └─")
-			got[postID(m)]++
 		}
 		fmt.Fprintln(w)
+	}
 
-		want := 0
-		for i, s := range samples {
-			if s.want != ch.class {
-				continue
-			}
-			want++
-			if got[ids[i]] != 1 {
-				problems = append(problems, fmt.Sprintf("#%s has %q %d time(s), want once", ch.name, clip(s.body["text"].(string), 40), got[ids[i]]))
+	var problems []string
+	at := locate(emu)
+	for i, s := range samples {
+		text := clip(s.body["text"].(string), 40)
+		want := "C0TRIAGE"
+		for _, ch := range channels {
+			if ch.class == s.want && s.want != "" {
+				want = ch.id
 			}
 		}
-		if len(msgs) != want {
-			problems = append(problems, fmt.Sprintf("#%s has %d messages, want %d", ch.name, len(msgs), want))
+		got := at[ids[i]]
+		switch {
+		case count[ids[i]] != 1:
+			problems = append(problems, fmt.Sprintf("%q posted %d time(s), want once", text, count[ids[i]]))
+		case got.channel != want:
+			problems = append(problems, fmt.Sprintf("%q is in %s, want %s", text, got.channel, want))
+		case s.inThreadOf >= 0 && got.thread != at[ids[s.inThreadOf]].ts:
+			problems = append(problems, fmt.Sprintf("%q is not in the incident thread", text))
+		case s.inThreadOf < 0 && got.thread != "":
+			problems = append(problems, fmt.Sprintf("%q is in a thread, want its own message", text))
 		}
 	}
 	if len(problems) > 0 {
 		return errors.New("demo: posts not routed as expected:\n  " + strings.Join(problems, "\n  "))
 	}
-	fmt.Fprintf(w, "All %d posts landed in the right channel, each exactly once.\n", len(samples))
+	fmt.Fprintf(w, "All %d posts landed where they belong, each exactly once.\n", len(samples))
 	return nil
 }
 

@@ -15,11 +15,14 @@ func TestDemoRoutesEverySample(t *testing.T) {
 	for _, want := range []string{
 		"#support (C0SUPPORT) — 3 message(s)",
 		"#pr (C0PR) — 3 message(s)",
+		"Incident: 3 posts",
+		"Claimed by <@U0AGENTAMY>",
+		"Ben was told privately: \"Already claimed by <@U0AGENTAMY>.\"",
 		"#marketing (C0MARKETING) — 3 message(s)",
 		"#triage (C0TRIAGE) — 1 message(s)",
 		"200 duplicate",
 		"401 refused",
-		"All 10 posts landed in the right channel, each exactly once.",
+		"All 12 posts landed where they belong, each exactly once.",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())

@@ -2,6 +2,7 @@ package slackemu
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 )
 
@@ -29,8 +30,13 @@ func (m Message) PlainText() string {
 	if len(lines) == 0 {
 		return m.Text
 	}
-	return strings.Join(lines, "\n")
+	return dateRe.ReplaceAllString(strings.Join(lines, "\n"), "$1")
 }
+
+// dateRe matches Slack's date formatting, <!date^unix^format|fallback>,
+// which clients show in the reader's time zone; plain text shows the
+// fallback.
+var dateRe = regexp.MustCompile(`<!date\^[0-9]+\^[^|>]*\|([^>]*)>`)
 
 // block is any Block Kit block, loosely: just what rendering needs.
 type block struct {

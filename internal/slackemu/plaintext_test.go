@@ -51,3 +51,10 @@ func TestPlainText(t *testing.T) {
 		})
 	}
 }
+
+func TestPlainTextShowsDateFallbacks(t *testing.T) {
+	m := slackemu.Message{Blocks: json.RawMessage(`[{"type":"context","elements":[{"type":"mrkdwn","text":"Claimed by <@U1> <!date^1795501953^{date_short_pretty} at {time}|2026-11-24 06:32 UTC>"}]}]`)}
+	if got, want := m.PlainText(), "Claimed by <@U1> 2026-11-24 06:32 UTC"; got != want {
+		t.Fatalf("PlainText = %q, want %q", got, want)
+	}
+}
