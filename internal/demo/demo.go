@@ -161,6 +161,10 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		stopDaemon()
 		return err
 	}
+	if err := waitForIncidents(ctx, emu, ids); err != nil {
+		stopDaemon()
+		return err
+	}
 	if err := stopDaemon(); err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
@@ -173,29 +177,70 @@ const (
 	agentB = "U0AGENTBEN"
 )
 
-// claimDemo has two agents click Claim on the same post: the first owns
-// it, the second is told so.
+// claimDemo has two agents click Claim on the same post at the same
+// moment: one owns it, the other is told so.
 func claimDemo(ctx context.Context, w io.Writer, emu *slackemu.Server, at place) error {
-	fmt.Fprintf(w, "Amy (%s) and then Ben (%s) click Claim on the first support post:\n", agentA, agentB)
+	fmt.Fprintf(w, "Amy (%s) and Ben (%s) click Claim on the first support post at the same moment:\n", agentA, agentB)
+	// Both see the message before either click takes effect.
+	var clicks []json.RawMessage
 	for _, u := range []string{agentA, agentB} {
-		if _, err := emu.PushClick(ctx, slackemu.Click{UserID: u, Channel: at.channel, MessageTS: at.ts, ActionID: "claim"}); err != nil {
+		payload, err := emu.BlockActionsPayload(slackemu.Click{UserID: u, Channel: at.channel, MessageTS: at.ts, ActionID: "claim"})
+		if err != nil {
+			return fmt.Errorf("claim click: %w", err)
+		}
+		clicks = append(clicks, payload)
+	}
+	for _, payload := range clicks {
+		if _, err := emu.PushBlockActions(ctx, payload); err != nil {
 			return fmt.Errorf("claim click: %w", err)
 		}
 	}
-	var told string
+	var owner, other, told string
 	err := emu.WaitFor(ctx, func() bool {
 		m, _ := emu.Message(at.channel, at.ts)
+		text := m.PlainText()
+		switch {
+		case strings.Contains(text, "Claimed by <@"+agentA+">"):
+			owner, other = agentA, agentB
+		case strings.Contains(text, "Claimed by <@"+agentB+">"):
+			owner, other = agentB, agentA
+		default:
+			return false
+		}
 		for _, e := range emu.Ephemerals(at.channel) {
-			if e.Recipient == agentB {
+			if e.Recipient == other {
 				told = e.Text
 			}
 		}
-		return told != "" && strings.Contains(m.PlainText(), "Claimed by <@"+agentA+">")
+		return told != ""
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the claim: %w", err)
 	}
-	fmt.Fprintf(w, "  the message now says \"Claimed by <@%s>\"; Ben was told privately: %q\n\n", agentA, told)
+	fmt.Fprintf(w, "  one click won: the message now says \"Claimed by <@%s>\"; <@%s> was told privately: %q\n\n", owner, other, told)
+	return nil
+}
+
+// waitForIncidents waits until each incident message counts the posts in
+// its thread.
+func waitForIncidents(ctx context.Context, emu *slackemu.Server, ids []string) error {
+	posts := map[int]int{} // root sample → posts in its incident
+	for _, s := range samples {
+		if s.inThreadOf >= 0 {
+			posts[s.inThreadOf] = max(posts[s.inThreadOf], 1) + 1
+		}
+	}
+	for root, n := range posts {
+		want := fmt.Sprintf("Incident: %d posts", n)
+		err := emu.WaitFor(ctx, func() bool {
+			at := locate(emu)[ids[root]]
+			m, _ := emu.Message(at.channel, at.ts)
+			return strings.Contains(m.PlainText(), want)
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for the incident message to show %q: %w", want, err)
+		}
+	}
 	return nil
 }
 
