@@ -142,13 +142,13 @@ func (s *Store) commit(batch []*ingestReq) {
 	if err != nil {
 		err = s.wrap("store posts", err)
 	}
+	if err == nil && added {
+		s.signal()
+	}
 	for _, req := range batch {
 		if err != nil {
 			req.results = nil
 		}
 		req.done <- err
-	}
-	if err == nil && added {
-		s.signal()
 	}
 }

@@ -114,7 +114,10 @@ func TestRedeliveredEnvelopeHasOneEffect(t *testing.T) {
 	emu.SetRedeliveries(2)
 	click(t, emu, rec, "U1", "escalate", "")
 	testutil.Eventually(t, "two redeliveries recognised", func() bool { return d.app.Bot().Redelivered() == 2 })
-	testutil.Eventually(t, "the escalation", func() bool { return len(emu.Messages("C0PR")) == 1 })
+	testutil.Eventually(t, "the escalation", func() bool { return strings.Contains(latest(t, emu, rec), "Escalated to PR") })
+	if n := len(emu.Messages("C0PR")); n != 1 {
+		t.Fatalf("%d messages in #pr, want the one escalation", n)
+	}
 
 	r, _ := d.app.Store().Get(id)
 	n := 0
@@ -141,9 +144,9 @@ func TestReclassifyMovesThePost(t *testing.T) {
 	id, rec := deliveredPost(t, d, supportPost)
 
 	click(t, emu, rec, "U5", "reclassify", "reputation")
-	testutil.Eventually(t, "delivery to PR", func() bool {
+	testutil.Eventually(t, "delivery to PR and the old message marked", func() bool {
 		r, _ := d.app.Store().Get(id)
-		return r.Delivery != nil && r.Delivery.Channel == "C0PR"
+		return r.Delivery != nil && r.Delivery.Channel == "C0PR" && strings.Contains(latest(t, emu, rec), "Moved to")
 	})
 	if got := postIDs(emu, "C0PR"); len(got) != 1 || got[0] != id {
 		t.Fatalf("PR channel holds %v, want [%s]", got, id)
