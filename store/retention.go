@@ -1,0 +1,107 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+)
+
+// pruneBatch bounds the posts deleted per transaction, so pruning never
+// holds the writer lock long enough to delay a webhook noticeably.
+const pruneBatch = 256
+
+// Prune deletes posts received before t, with their dedupe key and index
+// entries, in small transactions. Posts still waiting in the outbox are
+// kept: nothing accepted is dropped before it reaches Slack. It returns how
+// many posts were deleted.
+func (s *Store) Prune(before time.Time) (int, error) {
+	var limit ulid.ULID
+	if err := limit.SetTime(ulid.Timestamp(before)); err != nil {
+		return 0, nil // before the epoch of ids: nothing is older
+	}
+	total := 0
+	var from []byte
+	for {
+		n, next, err := s.pruneSome(from, limit[:])
+		total += n
+		if err != nil {
+			return total, s.wrap("prune posts", err)
+		}
+		if next == nil {
+			return total, nil
+		}
+		from = next
+	}
+}
+
+// pruneSome deletes up to pruneBatch posts from key from (inclusive) up to
+// limit (exclusive) and returns where the next batch starts, nil when done.
+func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
+	n := 0
+	var next []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n, next = 0, nil
+		posts := tx.Bucket(bucketPosts)
+		outbox := tx.Bucket(bucketOutbox)
+		type victim struct {
+			key []byte
+			rec Record
+		}
+		var victims []victim
+		c := posts.Cursor()
+		k, v := c.First()
+		if from != nil {
+			k, v = c.Seek(from)
+		}
+		for ; k != nil && bytes.Compare(k, limit) < 0; k, v = c.Next() {
+			if len(victims) == pruneBatch {
+				next = append([]byte(nil), k...)
+				break
+			}
+			if outbox.Get(k) != nil {
+				continue
+			}
+			var rec Record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			victims = append(victims, victim{append([]byte(nil), k...), rec})
+		}
+		for _, vic := range victims {
+			if err := reindex(tx, openIndex(vic.key, vic.rec), indexEntry{}); err != nil {
+				return err
+			}
+			if d := vic.rec.Delivery; d != nil {
+				if err := tx.Bucket(bucketMessages).Delete(messageKey(d.Channel, d.TS)); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bucketDedupe).Delete(dedupeKey(vic.rec.Post.Source, vic.rec.Post.ExternalID)); err != nil {
+				return err
+			}
+			if err := posts.Delete(vic.key); err != nil {
+				return err
+			}
+		}
+		n = len(victims)
+		return nil
+	})
+	return n, next, err
+}
+
+// Backup writes a consistent copy of the whole database to w while the
+// store stays in use, and returns its size. The copy is a bbolt file that
+// can replace store.path while socialroute is stopped.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var size int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		size, err = tx.WriteTo(w)
+		return err
+	})
+	return size, s.wrap("backup", err)
+}
