@@ -39,13 +39,17 @@ type App struct {
 	ingest *ingest.Server
 	bot    *bot.Bot
 	ln     net.Listener
+	now    func() time.Time
 }
 
 // New opens the store, builds routing, the webhook server and the bot, and
 // binds the HTTP listener, so that configuration and environment problems
 // surface before anything runs. Close the App (or Run it) to release them.
 func New(cfg *config.Config, opts Options) (a *App, err error) {
-	a = &App{cfg: cfg, log: opts.Logger}
+	a = &App{cfg: cfg, log: opts.Logger, now: opts.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -167,6 +171,7 @@ func (a *App) Run(ctx context.Context) error {
 		botErr = a.bot.Run(botCtx)
 		stopHTTP() // a bot that cannot reach Slack takes the daemon down
 	})
+	wg.Go(func() { a.retain(botCtx) })
 	httpErr := a.ingest.Run(httpCtx, a.ln)
 	stopBot()
 	wg.Wait()
@@ -182,6 +187,32 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info().Msg("stopped")
 	return nil
+}
+
+// retentionEvery is how often posts past store.retention_days are pruned.
+const retentionEvery = time.Hour
+
+// retain prunes posts older than the retention period, at start and then
+// every retentionEvery, until ctx ends.
+func (a *App) retain(ctx context.Context) {
+	now := a.now
+	keep := time.Duration(a.cfg.Store.RetentionDays) * 24 * time.Hour
+	t := time.NewTicker(retentionEvery)
+	defer t.Stop()
+	for {
+		n, err := a.store.Prune(now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Error().Err(err).Msg("prune old posts")
+		case n > 0:
+			a.log.Info().Int("posts", n).Int("retention_days", a.cfg.Store.RetentionDays).Msg("pruned old posts")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // close releases what New acquired, for a New that failed half-way.
