@@ -25,6 +25,9 @@ type Options struct {
 	Command string
 	Now     func() time.Time
 	Logger  zerolog.Logger
+
+	// Commands is what the slash command works with.
+	Commands CommandOptions
 }
 
 // Bot is socialroute's presence in Slack.
@@ -37,6 +40,7 @@ type Bot struct {
 
 	connected atomic.Bool
 	router    atomic.Pointer[Router]
+	commands  *commands
 }
 
 // New builds a Bot; nothing talks to Slack until Run.
@@ -69,6 +73,7 @@ func New(opts Options, outbox Outbox, router Router) (*Bot, error) {
 		log:  log,
 	}
 	b.router.Store(&router)
+	b.commands = newCommands(opts.Command, opts.Commands, api, b.sm, b.SetRouter, opts.Now, log)
 	b.deliverer = &deliverer{
 		api:    api,
 		outbox: outbox,
@@ -118,6 +123,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.events(ctx) })
 	wg.Go(func() { b.deliverer.run(ctx) })
+	wg.Go(func() { b.commands.run(ctx) })
 	wg.Wait()
 	b.connected.Store(false)
 	return runErr
@@ -166,6 +172,10 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if evt.Request == nil {
 			return
 		}
+		if b.commands.accepts(evt) {
+			b.commands.enqueue(ctx, evt)
+			return
+		}
 		b.ack(ctx, evt)
 	}
 }
@@ -174,14 +184,7 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 // within 3 s. Interactions beyond acknowledging are added by their own
 // handlers.
 func (b *Bot) ack(ctx context.Context, evt socketmode.Event) {
-	var payload any
-	if evt.Type == socketmode.EventTypeSlashCommand {
-		payload = map[string]string{
-			"response_type": "ephemeral",
-			"text":          fmt.Sprintf("socialroute received `%s`; slash commands are not available in this version yet.", b.opts.Command),
-		}
-	}
-	if err := b.sm.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil && ctx.Err() == nil {
+	if err := b.sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil && ctx.Err() == nil {
 		b.log.Warn().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
 	}
 }

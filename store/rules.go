@@ -144,10 +144,11 @@ func (s *Store) Rules() (RuleSet, error) {
 }
 
 // ChangeRules applies fn to a copy of the stored rule set and stores the
-// result, the change (for undo) and an audit entry, in one commit. Rules
-// fn adds without an ID get the next ones, and CreatedBy/CreatedAt if
-// unset. An error from fn stores nothing and is returned as it is.
-func (s *Store) ChangeRules(user, command, summary string, fn func(*RuleSet) error) (RuleSet, error) {
+// result, the change (for undo, described by the summary fn returns) and an
+// audit entry, in one commit. Rules fn adds without an ID get the next
+// ones, and CreatedBy/CreatedAt if unset. An error from fn stores nothing
+// and is returned as it is.
+func (s *Store) ChangeRules(user, command string, fn func(*RuleSet) (summary string, err error)) (RuleSet, error) {
 	var after RuleSet
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		before, ok, err := getRuleSet(tx)
@@ -158,7 +159,8 @@ func (s *Store) ChangeRules(user, command, summary string, fn func(*RuleSet) err
 			before = RuleSet{NextID: 1}
 		}
 		after = before.Clone()
-		if err := fn(&after); err != nil {
+		summary, err := fn(&after)
+		if err != nil {
 			return callerError{err}
 		}
 		now := s.now().UTC()

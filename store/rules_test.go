@@ -62,7 +62,7 @@ func TestSeedRulesOnlyOnce(t *testing.T) {
 		t.Fatalf("seeded %+v", rs)
 	}
 	// Someone removes every rule in Slack; a restart must not bring the seed back.
-	if _, err := s.ChangeRules("U1", "/route remove r1", "removed", func(rs *RuleSet) error { rs.Rules = nil; return nil }); err != nil {
+	if _, err := s.ChangeRules("U1", "/route remove r1", func(rs *RuleSet) (string, error) { rs.Rules = nil; return "removed", nil }); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -82,25 +82,28 @@ func TestChangeUndoAndAudit(t *testing.T) {
 	if _, err := s.Rules(); err != nil {
 		t.Fatal(err)
 	}
-	add := func(value string) func(*RuleSet) error {
-		return func(rs *RuleSet) error {
+	add := func(value string) func(*RuleSet) (string, error) {
+		return func(rs *RuleSet) (string, error) {
 			rs.Rules = append(rs.Rules, routing.Rule{Department: "pr", Match: routing.MatchKeyword, Value: value})
-			return nil
+			return "added " + value, nil
 		}
 	}
 	steps := []struct {
 		user, summary string
-		fn            func(*RuleSet) error
+		fn            func(*RuleSet) (string, error)
 		want          []string
 	}{
 		{"U1", "added recall", add("recall"), []string{"r1:recall"}},
 		{"U2", "added lawsuit", add("lawsuit"), []string{"r1:recall", "r2:lawsuit"}},
-		{"U1", "threshold 0.7", func(rs *RuleSet) error { m := 0.7; rs.MinConfidence = &m; return nil }, []string{"r1:recall", "r2:lawsuit"}},
-		{"U1", "channel", func(rs *RuleSet) error { rs.Channels = map[string]string{"pr": "C0CRISIS"}; return nil }, []string{"r1:recall", "r2:lawsuit"}},
+		{"U1", "threshold 0.7", func(rs *RuleSet) (string, error) { m := 0.7; rs.MinConfidence = &m; return "threshold 0.7", nil }, []string{"r1:recall", "r2:lawsuit"}},
+		{"U1", "channel", func(rs *RuleSet) (string, error) {
+			rs.Channels = map[string]string{"pr": "C0CRISIS"}
+			return "channel", nil
+		}, []string{"r1:recall", "r2:lawsuit"}},
 	}
 	for _, st := range steps {
 		c.t = c.t.Add(time.Minute)
-		rs, err := s.ChangeRules(st.user, "/route "+st.summary, st.summary, st.fn)
+		rs, err := s.ChangeRules(st.user, "/route "+st.summary, st.fn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +118,7 @@ func TestChangeUndoAndAudit(t *testing.T) {
 
 	// An error from the change stores nothing and comes back as it is.
 	boom := errors.New("no such department")
-	if _, err := s.ChangeRules("U1", "/route x", "x", func(*RuleSet) error { return boom }); err != boom {
+	if _, err := s.ChangeRules("U1", "/route x", func(*RuleSet) (string, error) { return "", boom }); err != boom {
 		t.Fatalf("err = %v, want the caller's", err)
 	}
 
@@ -135,7 +138,7 @@ func TestChangeUndoAndAudit(t *testing.T) {
 		}
 	}
 	// Ids are never reused, even after an undo.
-	rs, err := s.ChangeRules("U1", "/route add", "added boycott", add("boycott"))
+	rs, err := s.ChangeRules("U1", "/route add", add("boycott"))
 	if err != nil || !eq(ids(rs), []string{"r1:recall", "r3:boycott"}) {
 		t.Fatalf("after undo and add: %v %v", ids(rs), err)
 	}

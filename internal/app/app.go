@@ -56,6 +56,10 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	router, commands, err := a.startRouting(cfg, router)
+	if err != nil {
+		return nil, err
+	}
 	a.bot, err = bot.New(bot.Options{
 		BotToken:     cfg.Slack.BotToken.Value(),
 		AppToken:     cfg.Slack.AppToken.Value(),
@@ -63,6 +67,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		PingInterval: opts.PingInterval,
 		Command:      cfg.Slack.Command,
 		Logger:       opts.Logger,
+		Commands:     commands,
 	}, a.store, router)
 	if err != nil {
 		return nil, err
