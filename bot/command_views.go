@@ -232,7 +232,7 @@ func (h *commands) audit(n int) reply {
 	if len(entries) == 0 {
 		return replyf("The audit log is empty: nobody has changed routing from Slack yet.")
 	}
-	out := reply{title: fmt.Sprintf("Audit log: the last %d entries, newest first", len(entries))}
+	out := reply{title: fmt.Sprintf("Audit log: the last %s, newest first", plural(len(entries), "entry", "entries"))}
 	for _, e := range entries {
 		var what string
 		switch e.Outcome {
@@ -298,14 +298,14 @@ func (h *commands) history(n int, class routing.Class) reply {
 	if err != nil {
 		return h.failure(err)
 	}
-	what := "posts"
+	kind := ""
 	if class != "" {
-		what = string(class) + " posts"
+		kind = string(class) + " "
 	}
 	if len(recs) == 0 {
-		return replyf("No %s stored yet.", what)
+		return replyf("No %sposts stored yet.", kind)
 	}
-	out := reply{title: fmt.Sprintf("The last %d %s, newest first", len(recs), what)}
+	out := reply{title: fmt.Sprintf("The last %s, newest first", plural(len(recs), kind+"post", kind+"posts"))}
 	for _, rec := range recs {
 		line := "• " + when(rec.Post.ReceivedAt) + " "
 		switch d := rec.Decision; {
@@ -384,6 +384,14 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// plural writes n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
