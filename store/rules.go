@@ -143,6 +143,17 @@ func (s *Store) Rules() (RuleSet, error) {
 	return rs, s.wrap("read rules", err)
 }
 
+// HasRules reports whether a rule set was ever stored (SeedRules would
+// ignore its seed).
+func (s *Store) HasRules() (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketRules).Get(keyRuleState) != nil
+		return nil
+	})
+	return ok, s.wrap("read rules", err)
+}
+
 // ChangeRules applies fn to a copy of the stored rule set and stores the
 // result, the change (for undo, described by the summary fn returns) and an
 // audit entry, in one commit. Rules fn adds without an ID get the next

@@ -54,7 +54,13 @@ func TestSeedRulesOnlyOnce(t *testing.T) {
 		{Department: "pr", Match: routing.MatchKeyword, Value: "recall"},
 		{Department: "support", Match: routing.MatchAuthor, Value: "@big"},
 	}
+	if has, err := s.HasRules(); err != nil || has {
+		t.Fatalf("HasRules before seeding = %v, %v", has, err)
+	}
 	rs, seeded, err := s.SeedRules(seed)
+	if has, _ := s.HasRules(); !has {
+		t.Fatal("HasRules after seeding = false")
+	}
 	if err != nil || !seeded {
 		t.Fatalf("first seed: %v, seeded %v", err, seeded)
 	}
