@@ -160,6 +160,9 @@ func (h *commands) applyTo(ctx context.Context, rs *store.RuleSet, c Command, us
 				was = *rs.MinConfidence
 			}
 			t := c.Threshold
+			if t == was {
+				return "", userError(fmt.Sprintf("the confidence threshold is %s already; nothing changed", strconv.FormatFloat(t, 'f', -1, 64)))
+			}
 			rs.MinConfidence = &t
 			return fmt.Sprintf("confidence threshold set to %s (was %s): less sure posts go to triage",
 				strconv.FormatFloat(t, 'f', -1, 64), strconv.FormatFloat(was, 'f', -1, 64)), nil
@@ -171,6 +174,9 @@ func (h *commands) applyTo(ctx context.Context, rs *store.RuleSet, c Command, us
 		was := d.Channel
 		if ch, ok := rs.Channels[d.Name]; ok {
 			was = ch
+		}
+		if c.Channel == was {
+			return "", userError(fmt.Sprintf("department %s gets its posts in <#%s> already; nothing changed", d.Name, was))
 		}
 		if checkChannel {
 			if err := h.checkChannel(ctx, c.Channel); err != nil {

@@ -36,7 +36,14 @@ type routeEnv struct {
 
 func newRouteEmulator(t *testing.T) *slackemu.Server {
 	t.Helper()
+	return newRouteEmulatorAck(t, 0)
+}
+
+// newRouteEmulatorAck is newRouteEmulator with Slack's ack timeout set.
+func newRouteEmulatorAck(t *testing.T, ackTimeout time.Duration) *slackemu.Server {
+	t.Helper()
 	emu := slackemu.New(slackemu.Options{
+		AckTimeout:   ackTimeout,
 		PingInterval: 500 * time.Millisecond,
 		Channels: []slackemu.Channel{
 			{ID: "C0SUPPORT", Name: "support"}, {ID: "C0PR", Name: "pr"},
@@ -402,6 +409,8 @@ func TestRouteRemoveMoveSetAndRestart(t *testing.T) {
 	e.route(t, admin, "set channel legal <#C0CRISIS|crisis-room>").mustSay(t, "set channel", "department legal now gets its posts in <#C0CRISIS> (was <#C0LEGAL>)")
 	e.route(t, admin, "set channel pr C0NOSUCH").mustSay(t, "unknown channel", "Slack doesn't know channel C0NOSUCH")
 	e.route(t, admin, "set threshold 0.7").mustSay(t, "threshold", "confidence threshold set to 0.7 (was 0.55)")
+	e.route(t, admin, "set threshold 70%").mustSay(t, "same threshold", "the confidence threshold is 0.7 already; nothing changed")
+	e.route(t, admin, "set channel legal C0CRISIS").mustSay(t, "same channel", "department legal gets its posts in <#C0CRISIS> already; nothing changed")
 	e.route(t, admin, "add frobs keyword x").mustSay(t, "unknown department", `"frobs" is not a department or a class. Departments: support, pr, marketing and legal`)
 	if ch, _ := e.deliveredTo(t, "2", lawsuitPost); ch != "C0CRISIS" {
 		t.Fatalf("legal's channel was changed, but the post went to %s", ch)
@@ -464,4 +473,30 @@ func TestRouteLongAnswersFitSlack(t *testing.T) {
 	if len(blocks) > 50 {
 		t.Fatalf("%d blocks", len(blocks))
 	}
+}
+
+func TestRouteRedeliveredCommandChangesOnce(t *testing.T) {
+	// The change waits on a slow Slack call past the ack timeout, so the
+	// emulator redelivers the envelope, as Slack does.
+	emu := newRouteEmulatorAck(t, 300*time.Millisecond)
+	dbPath := filepath.Join(t.TempDir(), "e2e.db")
+	e := &routeEnv{emu: emu, dbPath: dbPath, d: start(t, routeConfig(t, emu, dbPath, ""))}
+	e.route(t, nobody, "list") // connected
+	emu.InjectFault("conversations.info", slackemu.Fault{Delay: time.Second, Times: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ack, err := emu.PushSlashCommand(ctx, slackemu.SlashCommand{Command: "/route", Text: "set channel legal C0CRISIS", UserID: admin, ChannelID: "C0SUPPORT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.Attempts < 2 || !strings.Contains(string(ack.Payload), "department legal now gets its posts in") {
+		t.Fatalf("ack after %d attempts: %s", ack.Attempts, ack.Payload)
+	}
+	e.route(t, nobody, "list") // handled after every delivery of the change
+	log, _ := e.d.app.Store().AuditLog(10)
+	if len(log) != 1 {
+		t.Fatalf("%d audit entries, want the change once: %+v", len(log), log)
+	}
+	e.route(t, admin, "undo").mustSay(t, "undo", "Undone: department legal now gets its posts in")
+	e.route(t, admin, "undo").mustSay(t, "second undo", "There is nothing to undo")
 }
