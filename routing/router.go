@@ -139,7 +139,8 @@ func NewRouter(cfg Config, c Classifier) (*Router, error) {
 // below MinConfidence (or whose class no department owns, which only a
 // faulty Classifier could produce) goes to the triage channel, marked
 // Unsure, with no department. Runner is always the second likeliest class,
-// so triage and the Slack message can offer it.
+// so triage and the Slack message can offer it. The first of the Config's
+// Rules that matches p overrides all this (see ruleDecision).
 func (r *Router) Route(p Post) Decision {
 	res := r.classifier.Classify(p)
 	if cr, ok := r.matchRule(&p); ok {
