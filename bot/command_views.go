@@ -48,7 +48,11 @@ func (h *commands) list() reply {
 		out.lines = append(out.lines, fmt.Sprintf("`%s add <department> <kind> <value>` adds one; `%s help add` explains.", h.name, h.name))
 	}
 	for i, rule := range rs.Rules {
-		line := fmt.Sprintf("%d. `%s` %s · %s %s", i+1, rule.ID, showText(rule.String()), who(rule.CreatedBy), when(rule.CreatedAt))
+		from := "added by " + who(rule.CreatedBy)
+		if rule.CreatedBy == "config" {
+			from = "from the config"
+		}
+		line := fmt.Sprintf("%d. `%s` %s · %s %s", i+1, rule.ID, showText(rule.String()), from, when(rule.CreatedAt))
 		if !active[rule.ID] {
 			line += " · :warning: inactive: its department is no longer configured"
 		}
@@ -126,7 +130,7 @@ func (h *commands) startPreview(ctx context.Context, inv invocation, c Command) 
 	select {
 	case h.slow <- job:
 		return replyf(":mag: Replaying the posts of the last %s through `%s`… the answer follows here in a moment.",
-			windowText(c.Window), escape(c.Change.String()))
+			windowText(c.Window), display(*c.Change))
 	default:
 		return replyf(":hourglass: Other previews are running; please try again in a moment.")
 	}
@@ -174,7 +178,7 @@ func (h *commands) preview(ctx context.Context, inv invocation, c Command) reply
 	if err != nil {
 		return h.failure(err)
 	}
-	change := escape(c.Change.String())
+	change := display(*c.Change)
 	out := reply{title: fmt.Sprintf("Preview of `%s` on the last %s: %d of %d posts would change department",
 		change, windowText(c.Window), changed, scanned)}
 	if scanned >= maxPreviewPosts {
@@ -333,13 +337,16 @@ func (h *commands) history(n int, class routing.Class) reply {
 	return out
 }
 
+// display shows a command in a reply as it was typed.
+func display(c Command) string { return escape(unescapeSlack(c.String())) }
+
 // who names a user in a reply: a Slack mention, or where a change came from.
 func who(user string) string {
 	switch {
 	case user == "config":
-		return "from the config"
+		return "the config"
 	case user == "cli":
-		return "by `socialroute rules import`"
+		return "`socialroute rules import`"
 	case isUserID(user):
 		return "<@" + user + ">"
 	case user == "":

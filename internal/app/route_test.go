@@ -415,7 +415,7 @@ func TestRouteRemoveMoveSetAndRestart(t *testing.T) {
 	if ch, _ := e.deliveredTo(t, "2", lawsuitPost); ch != "C0CRISIS" {
 		t.Fatalf("legal's channel was changed, but the post went to %s", ch)
 	}
-	want := []string{"Routing rules: 2", `1. r1 legal ← keyword "lawsuit"`, `2. r3 marketing ← author "@bigfan" · <@U0ADMIN>`,
+	want := []string{"Routing rules: 2", `1. r1 legal ← keyword "lawsuit"`, `2. r3 marketing ← author "@bigfan" · added by <@U0ADMIN>`,
 		"legal → <#C0CRISIS> · gets posts only through rules · set in Slack (the config says <#C0LEGAL>)",
 		"triage → <#C0TRIAGE> · posts the model is less than 70% sure of · set in Slack (the config says 0.55)"}
 	e.route(t, nobody, "list").mustSay(t, "list", want...)
