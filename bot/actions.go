@@ -88,7 +88,7 @@ func (b *Bot) onClick(ctx context.Context, c click) {
 	}
 	if err != nil {
 		log.Error().Err(err).Msg("interaction failed")
-		b.tell(ctx, c, "Sorry, that did not work: "+userError(err))
+		b.tell(ctx, c, "Sorry, that did not work: "+clickError(err))
 		return
 	}
 	log.Info().Msg("interaction done")
@@ -116,7 +116,7 @@ func (b *Bot) changeOwned(ctx context.Context, c click, change func(id, user str
 		b.tell(ctx, c, fmt.Sprintf("Only <@%s>, who claimed this, or an admin can do that.", rec.Claimed.User))
 		return nil
 	case errors.Is(err, store.ErrNotClaimed), errors.Is(err, store.ErrResolved):
-		b.tell(ctx, c, "Nothing to do: this post is "+userError(err)+".")
+		b.tell(ctx, c, "Nothing to do: this post is "+clickError(err)+".")
 		return b.refresh(ctx, rec, "")
 	case err != nil:
 		return err
@@ -214,8 +214,8 @@ func (b *Bot) tell(ctx context.Context, c click, text string) {
 	}
 }
 
-// userError says what went wrong in words for the person who clicked.
-func userError(err error) string {
+// clickError says what went wrong in words for the person who clicked.
+func clickError(err error) string {
 	switch {
 	case errors.Is(err, store.ErrNotClaimed):
 		return "not claimed"

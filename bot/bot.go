@@ -36,8 +36,10 @@ type Options struct {
 	ReminderEvery time.Duration
 	// Incidents configures the grouping of reputation posts into threads.
 	Incidents IncidentOptions
-	Now       func() time.Time
-	Logger    zerolog.Logger
+	// Commands is what the slash command works with.
+	Commands CommandOptions
+	Now      func() time.Time
+	Logger   zerolog.Logger
 }
 
 // Bot is socialroute's presence in Slack.
@@ -53,6 +55,7 @@ type Bot struct {
 
 	connected atomic.Bool
 	current   atomic.Pointer[Router]
+	commands  *commands
 	// redelivered counts envelopes recognised as Slack redeliveries and
 	// ignored.
 	redelivered atomic.Uint64
@@ -102,6 +105,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		jobs:  make(chan func(context.Context), 256),
 	}
 	b.current.Store(&router)
+	b.commands = newCommands(opts.Command, opts.Commands, api, b.sm, b.SetRouter, opts.Now, log)
 	b.deliverer = &deliverer{
 		api:       api,
 		outbox:    st,
@@ -159,6 +163,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.events(ctx) })
 	wg.Go(func() { b.deliverer.run(ctx) })
 	wg.Go(func() { b.remind(ctx) })
+	wg.Go(func() { b.commands.run(ctx) })
 	for range b.opts.Workers {
 		wg.Go(func() { b.work(ctx) })
 	}
@@ -206,15 +211,18 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeHello:
 	case socketmode.EventTypeErrorBadMessage:
 		b.log.Warn().Msg("socket mode: undecodable message from slack")
-	case socketmode.EventTypeSlashCommand:
-		if evt.Request != nil {
-			b.ack(ctx, evt)
-		}
-	case socketmode.EventTypeInteractive:
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return
 		}
+		if b.commands.accepts(evt) {
+			b.commands.enqueue(ctx, evt)
+			return
+		}
 		b.ack(ctx, evt)
+		if evt.Type != socketmode.EventTypeInteractive {
+			return
+		}
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || cb.Type != slack.InteractionTypeBlockActions {
 			return
@@ -256,14 +264,7 @@ func (b *Bot) work(ctx context.Context) {
 // within 3 s. Interactions beyond acknowledging are added by their own
 // handlers.
 func (b *Bot) ack(ctx context.Context, evt socketmode.Event) {
-	var payload any
-	if evt.Type == socketmode.EventTypeSlashCommand {
-		payload = map[string]string{
-			"response_type": "ephemeral",
-			"text":          fmt.Sprintf("socialroute received `%s`; slash commands are not available in this version yet.", b.opts.Command),
-		}
-	}
-	if err := b.sm.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil && ctx.Err() == nil {
+	if err := b.sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil && ctx.Err() == nil {
 		b.log.Warn().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
 	}
 }

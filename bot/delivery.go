@@ -27,7 +27,7 @@ type Outbox interface {
 
 // Incidents is the part of the store that groups reputation posts.
 type Incidents interface {
-	AssignIncident(id string, rules store.IncidentRules) (store.Assignment, error)
+	AssignIncident(id, channel string, rules store.IncidentRules) (store.Assignment, error)
 	IncidentRootPosted(incidentID, channel, ts string) error
 	IncidentShown(incidentID string, at time.Time) error
 	DirtyIncidents() ([]store.Incident, error)
@@ -146,7 +146,7 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	channel, threadTS := decision.Channel, ""
 	var asg store.Assignment
 	if d.groupsIncidents(decision) {
-		asg, err = d.incidents.AssignIncident(post.ID, d.incOpts.Rules)
+		asg, err = d.incidents.AssignIncident(post.ID, decision.Channel, d.incOpts.Rules)
 		if err != nil {
 			return fmt.Errorf("assign incident: %w", err)
 		}
@@ -194,7 +194,8 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 }
 
 func (d *deliverer) groupsIncidents(decision routing.Decision) bool {
-	return d.incidents != nil && d.incOpts.Rules.Window > 0 && decision.Class == routing.Reputation && !decision.Unsure
+	return d.incidents != nil && d.incOpts.Rules.Window > 0 && !decision.Unsure &&
+		(decision.Class == routing.Reputation || decision.Incident)
 }
 
 // delivered records the delivery and does what an incident needs after it:

@@ -1,6 +1,7 @@
 // Package bot owns everything socialroute says to and hears from Slack:
 // the Socket Mode connection, Block Kit rendering of routed posts, and the
-// delivery worker that drains the store's outbox into channels.
+// delivery worker that drains the store's outbox into channels, and the
+// /route slash command that shows and changes routing (command*.go).
 //
 // Delivery is at-least-once towards Slack with a look-up that makes it
 // effectively once: an entry is marked in flight before chat.postMessage,

@@ -29,6 +29,9 @@ type Config struct {
 	// MinConfidence is the least confidence, 0..1, for a post to go to its
 	// class's department; below it the post goes to TriageChannel.
 	MinConfidence float64
+	// Rules are applied, in order, before the classifier's answer counts:
+	// the first rule that matches a post decides where it goes.
+	Rules []Rule
 }
 
 // ErrInvalidConfig is wrapped by every error NewRouter returns about its
@@ -56,6 +59,7 @@ type Router struct {
 	owner      [len(Classes)]int // index into depts, by class index
 	triage     string
 	min        float64
+	rules      []compiledRule
 }
 
 // NewRouter checks cfg and builds a Router that classifies with c. Each
@@ -116,6 +120,15 @@ func NewRouter(cfg Config, c Classifier) (*Router, error) {
 	if m := cfg.MinConfidence; math.IsNaN(m) || m < 0 || m > 1 {
 		bad("min_confidence", "%v not in [0, 1]", m)
 	}
+	for i, rule := range cfg.Rules {
+		field := fmt.Sprintf("rules[%d]", i)
+		cr, err := r.compileRule(rule, names)
+		if err != nil {
+			bad(field+"."+err.Field, "%s", err.Problem)
+			continue
+		}
+		r.rules = append(r.rules, cr)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -126,13 +139,17 @@ func NewRouter(cfg Config, c Classifier) (*Router, error) {
 // below MinConfidence (or whose class no department owns, which only a
 // faulty Classifier could produce) goes to the triage channel, marked
 // Unsure, with no department. Runner is always the second likeliest class,
-// so triage and the Slack message can offer it.
+// so triage and the Slack message can offer it. The first of the Config's
+// Rules that matches p overrides all this (see ruleDecision).
 func (r *Router) Route(p Post) Decision {
 	res := r.classifier.Classify(p)
+	if cr, ok := r.matchRule(&p); ok {
+		return r.ruleDecision(cr, res)
+	}
 	d := Decision{
 		Class:      res.Class,
 		Confidence: res.Confidence,
-		Runner:     runnerUp(res),
+		Runner:     runnerUp(res, res.Class),
 		Reasons:    res.Reasons,
 	}
 	i := res.Class.index()
@@ -147,12 +164,12 @@ func (r *Router) Route(p Post) Decision {
 	return d
 }
 
-// runnerUp returns the likeliest class other than res.Class; ties go to the
+// runnerUp returns the likeliest class other than class; ties go to the
 // class listed first in Classes.
-func runnerUp(res Result) Class {
+func runnerUp(res Result, class Class) Class {
 	best := -1
 	for i, c := range Classes {
-		if c == res.Class {
+		if c == class {
 			continue
 		}
 		if best < 0 || res.Scores[i] > res.Scores[best] {

@@ -108,5 +108,6 @@ type Decision struct {
 	Unsure     bool     `json:"unsure,omitempty"`    // below min_confidence: sent to triage
 	Runner     Class    `json:"runner_up,omitempty"` // second likeliest class
 	Priority   string   `json:"priority,omitempty"`  // "high" or "" (normal)
+	Incident   bool     `json:"incident,omitempty"`  // a rule marked the post as an incident
 	Reasons    []Reason `json:"reasons,omitempty"`
 }

@@ -62,10 +62,11 @@ type Assignment struct {
 	Spike    bool   // this post made the incident spike: send the alert
 }
 
-// AssignIncident puts reputation post id into the open incident it belongs
-// to, or opens a new one with it as the first post. A post keeps the
-// incident it was given, so a retried delivery lands in the same thread.
-func (s *Store) AssignIncident(id string, rules IncidentRules) (Assignment, error) {
+// AssignIncident puts reputation post id, on its way to channel, into the
+// open incident of that channel it belongs to, or opens a new one with it
+// as the first post. A post keeps the incident it was given, so a retried
+// delivery lands in the same thread.
+func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignment, error) {
 	key, err := parseID(id)
 	if err != nil {
 		return Assignment{}, err
@@ -110,12 +111,15 @@ func (s *Store) AssignIncident(id string, rules IncidentRules) (Assignment, erro
 				}
 				continue
 			}
+			if cand.Channel != channel {
+				continue
+			}
 			if reason := belongs(cand, p, fp, topics, burst, rules); reason != "" {
 				inc, asg.Reason, found = cand, reason, true
 			}
 		}
 		if !found {
-			inc = Incident{ID: id, First: now, Topics: burst}
+			inc = Incident{ID: id, Channel: channel, First: now, Topics: burst}
 			asg.Root = true
 		}
 		inc.Count++

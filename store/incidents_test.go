@@ -32,7 +32,7 @@ func TestAssignIncident(t *testing.T) {
 	}
 	assign := func(id string) Assignment {
 		t.Helper()
-		a, err := s.AssignIncident(id, testRules)
+		a, err := s.AssignIncident(id, "CPR", testRules)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestIncidentSpikeAlertsOnce(t *testing.T) {
 	spikes := 0
 	for i := range 8 {
 		id := ingestOne(t, s, routing.Post{Source: "g", ExternalID: string(rune('a' + i)), Platform: "x", Text: text})
-		a, err := s.AssignIncident(id, testRules)
+		a, err := s.AssignIncident(id, "CPR", testRules)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,7 +70,7 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open store %q: file is locked by another process (is socialroute already running?)", path)
+			return nil, fmt.Errorf("open store %q: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
@@ -97,6 +97,9 @@ func initBuckets(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
+	}
+	if err := initRuleBuckets(tx); err != nil {
+		return err
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get([]byte("schema")); {

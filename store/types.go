@@ -15,6 +15,8 @@ var (
 	ErrBusy = errors.New("store busy")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
+	// ErrLocked is returned by Open when another process holds the file.
+	ErrLocked = errors.New("file is locked by another process (is socialroute already running?)")
 )
 
 // Record is everything the store knows about one post.

@@ -64,6 +64,10 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	router, commands, err := a.startRouting(cfg, router)
+	if err != nil {
+		return nil, err
+	}
 	a.bot, err = bot.New(bot.Options{
 		BotToken:     cfg.Slack.BotToken.Value(),
 		AppToken:     cfg.Slack.AppToken.Value(),
@@ -89,8 +93,9 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			UpdateEvery:  time.Duration(cfg.Incidents.UpdateEvery),
 			MentionGroup: cfg.Incidents.MentionGroup,
 		},
-		Now:    opts.Now,
-		Logger: opts.Logger,
+		Commands: commands,
+		Now:      opts.Now,
+		Logger:   opts.Logger,
 	}, a.store, router)
 	if err != nil {
 		return nil, err

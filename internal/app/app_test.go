@@ -160,6 +160,24 @@ func postIDs(emu *slackemu.Server, channel string) []string {
 	return ids
 }
 
+// allPostIDs is postIDs with the posts in threads (incidents) included.
+func allPostIDs(emu *slackemu.Server, channel string) []string {
+	ids := postIDs(emu, channel)
+	for _, m := range emu.Messages(channel) {
+		for _, r := range emu.Replies(channel, m.TS) {
+			if r.TS == m.TS || r.Metadata == nil {
+				continue
+			}
+			var p struct {
+				PostID string `json:"post_id"`
+			}
+			json.Unmarshal(r.Metadata.EventPayload, &p)
+			ids = append(ids, p.PostID)
+		}
+	}
+	return ids
+}
+
 func total(emu *slackemu.Server) int {
 	n := 0
 	for _, ch := range []string{"C0SUPPORT", "C0PR", "C0MARKETING", "C0TRIAGE"} {

@@ -103,6 +103,7 @@ slack:
   api_url: http://127.0.0.1:9999/api
   admins: [U0123ADMIN, W0ENTERPRISE]
   command: /socialroute
+  admin_group: S0ADMINS
 http:
   listen: 127.0.0.1:0
   max_body_bytes: 0x10000
@@ -130,7 +131,9 @@ routing:
     - {department: support, match: regex, value: '(?i)order\s+\d+', priority: normal}
     - {department: care, match: author, value: "@bigcustomer"}
     - {department: reputation, match: platform, value: review}
-    - {department: pr, match: keyword, value: recall}
+    - {department: pr, match: keyword, value: recall, incident: true}
+    - {department: pr, match: followers, value: 100k}
+    - {department: pr, match: verified}
 sla:
   claim_minutes: 10
   resolve_minutes: 60
@@ -154,11 +157,12 @@ log:
 	}
 	want := Config{
 		Slack: Slack{
-			AppToken: "xapp-literal",
-			BotToken: "xoxb-literal",
-			APIURL:   "http://127.0.0.1:9999/api/",
-			Admins:   []string{"U0123ADMIN", "W0ENTERPRISE"},
-			Command:  "/socialroute",
+			AppToken:   "xapp-literal",
+			BotToken:   "xoxb-literal",
+			APIURL:     "http://127.0.0.1:9999/api/",
+			Admins:     []string{"U0123ADMIN", "W0ENTERPRISE"},
+			Command:    "/socialroute",
+			AdminGroup: "S0ADMINS",
 		},
 		HTTP:    HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
 		Store:   Store{Path: "/var/lib/socialroute/db", RetentionDays: 7},
@@ -175,7 +179,9 @@ log:
 				{Department: "support", Match: "regex", Value: `(?i)order\s+\d+`, Priority: "normal"},
 				{Department: "care", Match: "author", Value: "@bigcustomer"},
 				{Department: "reputation", Match: "platform", Value: "review"},
-				{Department: "pr", Match: "keyword", Value: "recall"},
+				{Department: "pr", Match: "keyword", Value: "recall", Incident: true},
+				{Department: "pr", Match: "followers", Value: "100k"},
+				{Department: "pr", Match: "verified"},
 			},
 		},
 		SLA: SLA{ClaimMinutes: 10, ResolveMinutes: 60, VIPFollowers: 5000, VIPFactor: 0.25},

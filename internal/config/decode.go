@@ -83,6 +83,19 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 			return
 		}
 		v.SetInt(i)
+	case reflect.Bool:
+		s, ok := d.scalar(path, n)
+		if !ok {
+			return
+		}
+		switch s {
+		case "true":
+			v.SetBool(true)
+		case "false":
+			v.SetBool(false)
+		default:
+			d.fail(path, "want true or false, got %s (line %d)", d.describe(path, s), n.Line)
+		}
 	case reflect.Float64:
 		s, ok := d.scalar(path, n)
 		if !ok {

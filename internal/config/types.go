@@ -21,6 +21,9 @@ type Slack struct {
 	APIURL   string   `yaml:"api_url" json:"api_url"`     // Web API base URL; always ends in "/" once validated
 	Admins   []string `yaml:"admins" json:"admins"`       // Slack user ids allowed to change routing rules
 	Command  string   `yaml:"command" json:"command"`     // slash command name, with its leading "/"
+	// AdminGroup is a user group id (S…) whose members may change routing
+	// rules too; empty for none.
+	AdminGroup string `yaml:"admin_group" json:"admin_group"`
 }
 
 // HTTP is the webhook server.
@@ -62,9 +65,10 @@ type Department struct {
 // Rule sends matching posts to a department whatever the model says.
 type Rule struct {
 	Department string `yaml:"department" json:"department"` // a department name, or a class (meaning its owner)
-	Match      string `yaml:"match" json:"match"`           // keyword, phrase, regex, author or platform
+	Match      string `yaml:"match" json:"match"`           // keyword, phrase, regex, author, platform, followers or verified
 	Value      string `yaml:"value" json:"value"`
 	Priority   string `yaml:"priority" json:"priority"` // "", "high" or "normal"
+	Incident   bool   `yaml:"incident" json:"incident"` // mark matching posts as an incident
 }
 
 // Log is the process log.

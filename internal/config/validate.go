@@ -22,6 +22,7 @@ const (
 
 var (
 	userIDRe    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	groupIDRe   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 	channelIDRe = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	nameRe      = regexp.MustCompile(`^[a-z0-9_-]+$`)
 	userGroupRe = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
@@ -79,6 +80,10 @@ func (v *validator) slack(s *Slack) {
 		if !userIDRe.MatchString(id) {
 			v.fail(p, "%s does not look like a Slack user id (U… or W…, e.g. U0123ADMIN)", v.q(p, id))
 		}
+	}
+
+	if s.AdminGroup != "" && !groupIDRe.MatchString(s.AdminGroup) {
+		v.fail("slack.admin_group", "%s does not look like a Slack user group id (S…, e.g. S0123ADMINS)", v.q("slack.admin_group", s.AdminGroup))
 	}
 
 	switch {
@@ -259,7 +264,7 @@ func (v *validator) routing(r *Routing) {
 	}
 }
 
-var ruleKinds = []string{"keyword", "phrase", "regex", "author", "platform"}
+var ruleKinds = []string{"keyword", "phrase", "regex", "author", "platform", "followers", "verified"}
 
 func (v *validator) rule(p string, r Rule, departments map[string]int) {
 	switch _, ok := departments[r.Department]; {
@@ -268,7 +273,7 @@ func (v *validator) rule(p string, r Rule, departments map[string]int) {
 	case !ok && !routing.Class(r.Department).Valid():
 		v.fail(p+".department", "%s is not a configured department or a class", v.q(p+".department", r.Department))
 	}
-	kinds := "keyword, phrase, regex, author or platform"
+	kinds := "keyword, phrase, regex, author, platform, followers or verified"
 	switch {
 	case r.Match == "":
 		v.fail(p+".match", "empty (want %s)", kinds)
@@ -276,7 +281,7 @@ func (v *validator) rule(p string, r Rule, departments map[string]int) {
 		v.fail(p+".match", "%s is not a kind of rule (want %s)", v.q(p+".match", r.Match), kinds)
 	}
 	switch {
-	case r.Value == "":
+	case r.Value == "" && r.Match != "verified":
 		v.fail(p+".value", "empty")
 	case r.Match == "regex":
 		if _, err := regexp.Compile(r.Value); err != nil {
@@ -284,6 +289,14 @@ func (v *validator) rule(p string, r Rule, departments map[string]int) {
 		}
 	case r.Match == "platform" && !routing.ValidPlatform(r.Value):
 		v.fail(p+".value", "%s is not a platform (want one of %s)", v.q(p+".value", r.Value), strings.Join(routing.Platforms, ", "))
+	case slices.Contains(ruleKinds, r.Match):
+		// The rest is routing's to say; its problems never quote the value.
+		if _, err := (routing.Rule{Match: routing.MatchKind(r.Match), Value: r.Value}).Normalize(); err != nil {
+			var re *routing.RuleError
+			if errors.As(err, &re) {
+				v.fail(p+".value", "%s", re.Problem)
+			}
+		}
 	}
 	switch r.Priority {
 	case "", "high", "normal":

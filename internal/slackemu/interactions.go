@@ -219,6 +219,11 @@ func (s *Server) BlockActionsPayload(c Click) (json.RawMessage, error) {
 		return nil, fmt.Errorf("channel %q: %w", c.Channel, ErrNotFound)
 	}
 	m, ok := ch.byTS[c.MessageTS]
+	ephemeral := false
+	if !ok {
+		m, ephemeral = ch.ephemeralFor(c.MessageTS, c.UserID)
+		ok = ephemeral
+	}
 	if !ok {
 		return nil, fmt.Errorf("message %s in %s: %w", c.MessageTS, c.Channel, ErrNotFound)
 	}
@@ -262,7 +267,7 @@ func (s *Server) BlockActionsPayload(c Click) (json.RawMessage, error) {
 		return nil, fmt.Errorf("action_id %q: element type %q not supported; build the payload yourself", c.ActionID, el.Type)
 	}
 
-	container := obj{"type": "message", "message_ts": m.TS, "channel_id": ch.ID, "is_ephemeral": false}
+	container := obj{"type": "message", "message_ts": m.TS, "channel_id": ch.ID, "is_ephemeral": ephemeral}
 	if m.ThreadTS != "" {
 		container["thread_ts"] = m.ThreadTS
 	}
@@ -284,6 +289,9 @@ func (s *Server) BlockActionsPayload(c Click) (json.RawMessage, error) {
 			kind: "block_actions", channel: ch.ID, user: c.UserID, messageTS: m.TS,
 		}),
 		"actions": []obj{action},
+	}
+	if ephemeral {
+		delete(payload, "message") // Slack does not send ephemeral messages back
 	}
 	return json.Marshal(payload)
 }

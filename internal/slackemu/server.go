@@ -38,6 +38,8 @@ type Server struct {
 	responses map[string]responseTarget
 	posts     []ResponseURLPost
 	seq       int64
+	// groups maps a user group ID to its members' user IDs.
+	groups map[string][]string
 	// Socket Mode state: tickets are the unused WebSocket URL IDs handed out
 	// by apps.connections.open; conns the live sockets in connect order.
 	tickets map[string]bool
@@ -88,6 +90,7 @@ func New(opts Options) *Server {
 		views:     make(map[string]*View),
 		homeViews: make(map[string]string),
 		triggers:  make(map[string]string),
+		groups:    make(map[string][]string),
 		responses: make(map[string]responseTarget),
 		tickets:   make(map[string]bool),
 		pending:   make(map[string]chan ackFrame),

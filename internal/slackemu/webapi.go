@@ -50,6 +50,7 @@ var methods = map[string]apiMethod{
 	"views.publish":         {botToken, (*Server).viewsPublish},
 	"views.open":            {botToken, (*Server).viewsOpen},
 	"views.update":          {botToken, (*Server).viewsUpdate},
+	"usergroups.users.list": {botToken, (*Server).usergroupsUsersList},
 }
 
 // handleAPI serves POST/GET /api/{method}: count, faults, parse, auth,
