@@ -21,11 +21,10 @@ import (
 )
 
 var (
-	xSecret     = []byte("x-consumer-secret-0123456789")
-	metaSecret  = []byte("meta-app-secret-0123456789")
-	metaVerify  = []byte("meta-verify-token-0123")
-	allSources  = []Source{{Name: "generic", Format: FormatGeneric, Secret: testSecret}, {Name: "x", Format: FormatX, Secret: xSecret}, {Name: "meta", Format: FormatMeta, Secret: metaSecret, VerifyToken: metaVerify}}
-	platformKey = map[string][]byte{"x": xSecret, "meta": metaSecret}
+	xSecret    = []byte("x-consumer-secret-0123456789")
+	metaSecret = []byte("meta-app-secret-0123456789")
+	metaVerify = []byte("meta-verify-token-0123")
+	allSources = []Source{{Name: "generic", Format: FormatGeneric, Secret: testSecret}, {Name: "x", Format: FormatX, Secret: xSecret}, {Name: "meta", Format: FormatMeta, Secret: metaSecret, VerifyToken: metaVerify}}
 )
 
 func newPlatformFixture(t *testing.T, mutate func(*Options)) *fixture {
