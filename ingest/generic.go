@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
 )
 
 // Limits of the generic format.
@@ -39,48 +40,97 @@ type genericPost struct {
 	Lang           string `json:"lang"`
 }
 
-// parsedBody is a decoded generic body: one post, or an array whose items
-// each either decoded into a post or failed with their own error.
-type parsedBody struct {
-	array bool
-	posts []routing.Post
-	errs  []error // per item; nil where the item is valid
+// genericFormat is socialroute's own format (DESIGN.md, "Webhook
+// ingestion"): one post or an array of up to MaxBatch, signed with
+// X-Socialroute-Signature over the timestamp and body.
+type genericFormat struct {
+	secret []byte
+	window time.Duration // replay window for X-Socialroute-Timestamp
+}
+
+func (f genericFormat) verify(h http.Header, body []byte, now time.Time) error {
+	return verify(h, body, f.secret, now, f.window)
+}
+
+func (genericFormat) parse(body []byte, source string) (batch, error) {
+	return parseGeneric(body, source)
+}
+
+// itemResult is one element of a 207 answer.
+type itemResult struct {
+	Index  int    `json:"index"`
+	Code   int    `json:"code"`
+	Status string `json:"status"` // accepted, duplicate or rejected
+	ID     string `json:"id,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// reply answers 202 or 200 duplicate for one post, 207 with one result
+// per item for an array.
+func (genericFormat) reply(w http.ResponseWriter, b batch, results []store.IngestResult) {
+	if !b.array {
+		res := results[0]
+		if res.Duplicate {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "id": res.ID})
+			return
+		}
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "id": res.ID})
+		return
+	}
+	out := make([]itemResult, len(b.posts))
+	next := 0
+	for i := range b.posts {
+		out[i].Index = i
+		if e := b.errs[i]; e != nil {
+			out[i].Code, out[i].Status, out[i].Error = http.StatusBadRequest, "rejected", e.Error()
+			continue
+		}
+		res := results[next]
+		next++
+		out[i].ID = res.ID
+		if res.Duplicate {
+			out[i].Code, out[i].Status = http.StatusOK, "duplicate"
+		} else {
+			out[i].Code, out[i].Status = http.StatusAccepted, "accepted"
+		}
+	}
+	writeJSON(w, http.StatusMultiStatus, map[string]any{"results": out})
 }
 
 // parseGeneric decodes and validates a generic body. An error means the
 // body as a whole is unusable (400); item errors in an array are reported
 // per item.
-func parseGeneric(body []byte, source string) (parsedBody, error) {
+func parseGeneric(body []byte, source string) (batch, error) {
 	if !utf8.Valid(body) {
-		return parsedBody{}, errors.New("body is not valid UTF-8")
+		return batch{}, errors.New("body is not valid UTF-8")
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
-		return parsedBody{}, errors.New("body is empty")
+		return batch{}, errors.New("body is empty")
 	}
 	if trimmed[0] != '[' {
 		var raw json.RawMessage
 		if err := decodeStrict(body, &raw); err != nil {
-			return parsedBody{}, err
+			return batch{}, err
 		}
 		p, err := decodePost(raw, source)
 		if err != nil {
-			return parsedBody{}, err
+			return batch{}, err
 		}
-		return parsedBody{posts: []routing.Post{p}, errs: []error{nil}}, nil
+		return batch{posts: []routing.Post{p}, errs: []error{nil}}, nil
 	}
 
 	var items []json.RawMessage
 	if err := decodeStrict(body, &items); err != nil {
-		return parsedBody{}, err
+		return batch{}, err
 	}
 	switch {
 	case len(items) == 0:
-		return parsedBody{}, errors.New("array is empty")
+		return batch{}, errors.New("array is empty")
 	case len(items) > MaxBatch:
-		return parsedBody{}, fmt.Errorf("array has %d posts; at most %d are allowed per request", len(items), MaxBatch)
+		return batch{}, fmt.Errorf("array has %d posts; at most %d are allowed per request", len(items), MaxBatch)
 	}
-	pb := parsedBody{array: true, posts: make([]routing.Post, len(items)), errs: make([]error, len(items))}
+	pb := batch{array: true, posts: make([]routing.Post, len(items)), errs: make([]error, len(items))}
 	for i, raw := range items {
 		pb.posts[i], pb.errs[i] = decodePost(raw, source)
 	}
@@ -155,37 +205,8 @@ func (g *genericPost) validate(source string) (routing.Post, error) {
 		InReplyTo:      g.InReplyTo,
 		Lang:           g.Lang,
 	}
-	switch {
-	case p.ExternalID == "":
-		return p, errors.New("id: required")
-	case len(p.ExternalID) > maxIDLen:
-		return p, fmt.Errorf("id: longer than %d bytes", maxIDLen)
-	case p.Platform == "":
-		return p, errors.New("platform: required")
-	case !routing.ValidPlatform(p.Platform):
-		return p, fmt.Errorf("platform: %q is not one of %s", g.Platform, strings.Join(routing.Platforms, ", "))
-	case strings.TrimSpace(p.Text) == "":
-		return p, errors.New("text: required and not blank")
-	case utf8.RuneCountInString(p.Text) > MaxTextRunes:
-		return p, fmt.Errorf("text: %d characters; at most %d", utf8.RuneCountInString(p.Text), MaxTextRunes)
-	case p.Author.Followers < 0:
-		return p, errors.New("author.followers: must not be negative")
-	case len(p.Author.Handle) > maxIDLen:
-		return p, fmt.Errorf("author.handle: longer than %d bytes", maxIDLen)
-	case len(p.Author.Name) > maxFieldLen:
-		return p, fmt.Errorf("author.name: longer than %d bytes", maxFieldLen)
-	case len(p.ConversationID) > maxIDLen:
-		return p, fmt.Errorf("conversation_id: longer than %d bytes", maxIDLen)
-	case len(p.InReplyTo) > maxIDLen:
-		return p, fmt.Errorf("in_reply_to: longer than %d bytes", maxIDLen)
-	case len(p.Lang) > 35: // the longest BCP 47 tags in use
-		return p, errors.New("lang: not a language tag")
-	}
-	if p.URL != "" {
-		u, err := url.Parse(p.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(p.URL) > maxFieldLen {
-			return p, errors.New("url: must be an absolute http(s) URL")
-		}
+	if err := checkPost(p); err != nil {
+		return p, err
 	}
 	if g.CreatedAt != "" {
 		t, err := time.Parse(time.RFC3339, g.CreatedAt)

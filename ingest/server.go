@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -25,8 +26,20 @@ type Storer interface {
 // Source is one configured webhook source.
 type Source struct {
 	Name   string
-	Format string // "generic"
+	Format string // one of Formats: "generic", "x" or "meta"
+	// Secret is the HMAC key of the format's signature: the shared
+	// webhook secret (generic), the app's consumer secret (x) or the app
+	// secret (meta).
 	Secret []byte
+	// VerifyToken is the token Meta echoes in its verification request;
+	// required by format meta, refused by the others.
+	VerifyToken []byte
+}
+
+// route is a source with its format.
+type route struct {
+	Source
+	format format
 }
 
 // Options configure a Server.
@@ -48,7 +61,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	store   Storer
-	sources map[string]Source
+	sources map[string]route
 	mux     *http.ServeMux
 	log     zerolog.Logger
 }
@@ -73,18 +86,19 @@ func New(opts Options, st Storer) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		store:   st,
-		sources: make(map[string]Source, len(opts.Sources)),
+		sources: make(map[string]route, len(opts.Sources)),
 		mux:     http.NewServeMux(),
 		log:     opts.Logger.With().Str("component", "ingest").Logger(),
 	}
 	for _, src := range opts.Sources {
-		if src.Format != "generic" {
-			return nil, fmt.Errorf("source %q: format %q is not supported", src.Name, src.Format)
+		f, err := newFormat(src, opts)
+		if err != nil {
+			return nil, err
 		}
-		if len(src.Secret) == 0 {
-			return nil, fmt.Errorf("source %q: empty secret", src.Name)
+		if _, dup := s.sources[src.Name]; dup {
+			return nil, fmt.Errorf("source %q: configured twice", src.Name)
 		}
-		s.sources[src.Name] = src
+		s.sources[src.Name] = route{Source: src, format: f}
 	}
 	// Methods are checked by the handlers, not the patterns, so that a
 	// wrong method gets a JSON 405 like every other refusal.
@@ -143,28 +157,38 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// itemResult is one element of a 207 answer.
-type itemResult struct {
-	Index  int    `json:"index"`
-	Code   int    `json:"code"`
-	Status string `json:"status"` // accepted, duplicate or rejected
-	ID     string `json:"id,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use POST", r.Method))
+	// GET is the platforms' handshake; whether this source has one is
+	// known only once the source is, so GET passes the method check here
+	// and is refused below for formats without one.
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		allow := http.MethodPost
+		if rt, ok := s.sources[r.PathValue("source")]; ok {
+			allow = allowed(rt.format)
+		}
+		methodNotAllowed(w, r.Method, allow)
 		return
 	}
 	name := r.PathValue("source")
-	src, ok := s.sources[name]
+	rt, ok := s.sources[name]
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown source %q", name))
 		return
 	}
 	log := s.log.With().Str("source", name).Logger()
+	if r.Method == http.MethodGet {
+		hs, ok := rt.format.(handshaker)
+		if !ok {
+			methodNotAllowed(w, r.Method, allowed(rt.format))
+			return
+		}
+		if err := hs.handshake(w, r); err != nil {
+			log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("webhook handshake refused")
+			return
+		}
+		log.Info().Str("format", rt.Format).Msg("webhook handshake answered")
+		return
+	}
 
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -180,60 +204,47 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
-	if err := verify(r.Header, body, src.Secret, s.opts.Now(), s.opts.ReplayWindow); err != nil {
+	if err := rt.format.verify(r.Header, body, s.opts.Now()); err != nil {
 		log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("webhook refused: signature")
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 
-	parsed, err := parseGeneric(body, src.Name)
+	b, err := rt.format.parse(body, rt.Name)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	valid := make([]routing.Post, 0, len(parsed.posts))
-	for i, p := range parsed.posts {
-		if parsed.errs[i] == nil {
-			valid = append(valid, p)
-		}
+	for _, sk := range b.skips {
+		log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
 	}
 	var results []store.IngestResult
-	if len(valid) > 0 {
+	if valid := b.valid(); len(valid) > 0 {
 		results, err = s.store.Ingest(r.Context(), valid)
 		if err != nil {
 			s.storeFailed(w, log, err)
 			return
 		}
 	}
+	for _, res := range results {
+		if !res.Duplicate {
+			log.Debug().Str("post_id", res.ID).Msg("post accepted")
+		}
+	}
+	rt.format.reply(w, b, results)
+}
 
-	if !parsed.array {
-		res := results[0]
-		if res.Duplicate {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "id": res.ID})
-			return
-		}
-		log.Debug().Str("post_id", res.ID).Msg("post accepted")
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "id": res.ID})
-		return
+// allowed is the Allow header for a source of format f.
+func allowed(f format) string {
+	if _, ok := f.(handshaker); ok {
+		return "GET, POST"
 	}
-	out := make([]itemResult, len(parsed.posts))
-	next := 0
-	for i := range parsed.posts {
-		out[i].Index = i
-		if e := parsed.errs[i]; e != nil {
-			out[i].Code, out[i].Status, out[i].Error = http.StatusBadRequest, "rejected", e.Error()
-			continue
-		}
-		res := results[next]
-		next++
-		out[i].ID = res.ID
-		if res.Duplicate {
-			out[i].Code, out[i].Status = http.StatusOK, "duplicate"
-		} else {
-			out[i].Code, out[i].Status = http.StatusAccepted, "accepted"
-		}
-	}
-	writeJSON(w, http.StatusMultiStatus, map[string]any{"results": out})
+	return http.MethodPost
+}
+
+func methodNotAllowed(w http.ResponseWriter, method, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", method, strings.ReplaceAll(allow, ", ", " or ")))
 }
 
 // readBody reads at most MaxBodyBytes, refusing larger bodies early when

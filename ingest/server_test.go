@@ -391,12 +391,3 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("readyz ready: %d %v", r.code, r.body)
 	}
 }
-
-func TestNewRefusesBadSources(t *testing.T) {
-	if _, err := New(Options{Sources: []Source{{Name: "x", Format: "x", Secret: testSecret}}}, nil); err == nil {
-		t.Fatal("format x accepted")
-	}
-	if _, err := New(Options{Sources: []Source{{Name: "g", Format: "generic"}}}, nil); err == nil {
-		t.Fatal("empty secret accepted")
-	}
-}

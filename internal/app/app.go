@@ -102,7 +102,12 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	}
 	sources := make([]ingest.Source, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
-		sources = append(sources, ingest.Source{Name: s.Name, Format: s.Format, Secret: []byte(s.Secret.Value())})
+		sources = append(sources, ingest.Source{
+			Name:        s.Name,
+			Format:      s.Format,
+			Secret:      []byte(s.Secret.Value()),
+			VerifyToken: []byte(s.VerifyToken.Value()),
+		})
 	}
 	a.ingest, err = ingest.New(ingest.Options{
 		Sources:         sources,

@@ -115,6 +115,12 @@ sources:
   - name: generic
     format: generic
     secret: s3cret
+  - name: x
+    format: x
+    secret: x-s3cret
+  - name: meta
+    format: meta
+    secret: meta-s3cret
     verify_token: v3rify
 routing:
   min_confidence: 0
@@ -164,9 +170,13 @@ log:
 			Command:    "/socialroute",
 			AdminGroup: "S0ADMINS",
 		},
-		HTTP:    HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
-		Store:   Store{Path: "/var/lib/socialroute/db", RetentionDays: 7},
-		Sources: []Source{{Name: "generic", Format: "generic", Secret: "s3cret", VerifyToken: "v3rify"}},
+		HTTP:  HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
+		Store: Store{Path: "/var/lib/socialroute/db", RetentionDays: 7},
+		Sources: []Source{
+			{Name: "generic", Format: "generic", Secret: "s3cret"},
+			{Name: "x", Format: "x", Secret: "x-s3cret"},
+			{Name: "meta", Format: "meta", Secret: "meta-s3cret", VerifyToken: "v3rify"},
+		},
 		Routing: Routing{
 			MinConfidence: 0,
 			TriageChannel: "G0PRIVATE",

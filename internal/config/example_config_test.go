@@ -10,16 +10,33 @@ import (
 
 const examplePath = "../../config.example.yaml"
 
+// exampleEnv is fakeEnv plus the variables the example's x and meta
+// sources read.
+func exampleEnv() map[string]string {
+	env := fakeEnv()
+	env["X_CONSUMER_SECRET"] = "x-consumer-secret-from-env"
+	env["META_APP_SECRET"] = "meta-app-secret-from-env"
+	env["META_VERIFY_TOKEN"] = "meta-verify-token-from-env"
+	return env
+}
+
 func TestExampleConfigIsValid(t *testing.T) {
-	cfg, err := Load(examplePath, lookup(fakeEnv()))
+	env := exampleEnv()
+	cfg, err := Load(examplePath, lookup(env))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Slack.AppToken.Value() != testAppToken || cfg.Slack.BotToken.Value() != testBotToken {
 		t.Error("tokens do not come from ${SLACK_APP_TOKEN} and ${SLACK_BOT_TOKEN}")
 	}
-	if s, ok := cfg.Source("generic"); !ok || s.Secret.Value() != testWebhook {
-		t.Error("source generic does not take its secret from ${WEBHOOK_SECRET}")
+	// DESIGN.md's sources, each secret from its own variable.
+	want := []Source{
+		{Name: "generic", Format: "generic", Secret: testWebhook},
+		{Name: "x", Format: "x", Secret: Secret(env["X_CONSUMER_SECRET"])},
+		{Name: "meta", Format: "meta", Secret: Secret(env["META_APP_SECRET"]), VerifyToken: Secret(env["META_VERIFY_TOKEN"])},
+	}
+	if !reflect.DeepEqual(cfg.Sources, want) {
+		t.Errorf("example sources\n%#v\nwant\n%#v", describeSources(cfg.Sources), describeSources(want))
 	}
 
 	// The example writes out the defaults, and says so: keep them true.
@@ -49,7 +66,8 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	walk = func(prefix string, typ reflect.Type) []string {
 		var keys []string
 		for i := range typ.NumField() {
-			key := prefix + typ.Field(i).Tag.Get("yaml")
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
+			key := prefix + name
 			keys = append(keys, key)
 			ft := typ.Field(i).Type
 			if ft.Kind() == reflect.Slice {
@@ -72,9 +90,8 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	}
 }
 
-// TestExampleConfigCommentedOut checks the parts of the example that are
-// commented out: the rules example is valid, and the x and meta sources
-// fail as the note above them says.
+// TestExampleConfigCommentedOut checks the part of the example that is
+// commented out: the rules example is valid.
 func TestExampleConfigCommentedOut(t *testing.T) {
 	data, err := os.ReadFile(examplePath)
 	if err != nil {
@@ -84,26 +101,55 @@ func TestExampleConfigCommentedOut(t *testing.T) {
 
 	rules := uncomment(t, doc, "  # rules:", "  #     value: '(?i)")
 	withRules := strings.Replace(doc, "  rules: []\n", rules, 1)
-	cfg, err := Parse([]byte(withRules), lookup(fakeEnv()))
+	cfg, err := Parse([]byte(withRules), lookup(exampleEnv()))
 	if err != nil {
 		t.Fatalf("example with its rules uncommented: %v", err)
 	}
 	if len(cfg.Routing.Rules) != 2 {
 		t.Errorf("uncommented example has %d rules, want 2", len(cfg.Routing.Rules))
 	}
+}
 
-	sources := uncomment(t, doc, "  # - name: x", "  #   verify_token: ${META_VERIFY_TOKEN}")
-	withSources := strings.Replace(doc, "\nrouting:\n", "\n"+sources+"\nrouting:\n", 1)
-	env := fakeEnv()
-	for _, k := range []string{"X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN"} {
-		env[k] = "secret-" + k
+// TestExampleConfigPlatformSources checks what the example says about its
+// x and meta sources: without their variables it does not load, naming
+// each one, and with the two sources deleted it needs none of them.
+func TestExampleConfigPlatformSources(t *testing.T) {
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = Parse([]byte(withSources), lookup(env))
-	want := "config: sources[1].format: format \"x\" is not supported yet (supported: generic)\n" +
-		"config: sources[2].format: format \"meta\" is not supported yet (supported: generic)"
+	doc := string(data)
+
+	_, err = Parse(data, lookup(fakeEnv()))
+	want := "config: sources[1].secret: environment variable X_CONSUMER_SECRET is not set\n" +
+		"config: sources[2].secret: environment variable META_APP_SECRET is not set\n" +
+		"config: sources[2].verify_token: environment variable META_VERIFY_TOKEN is not set"
 	if err == nil || err.Error() != want {
-		t.Errorf("example with x and meta uncommented: error\n%v\nwant\n%s", err, want)
+		t.Errorf("example without the platform variables: error\n%v\nwant\n%s", err, want)
 	}
+
+	start := strings.Index(doc, "  - name: x ")
+	end := strings.Index(doc, "\nrouting:\n")
+	if start < 0 || end < start {
+		t.Fatal("config.example.yaml has no x source followed by routing:")
+	}
+	cfg, err := Parse([]byte(doc[:start]+doc[end+1:]), lookup(fakeEnv()))
+	if err != nil {
+		t.Fatalf("example with the x and meta sources deleted: %v", err)
+	}
+	if len(cfg.Sources) != 1 || cfg.Sources[0].Format != "generic" {
+		t.Errorf("sources left: %v", describeSources(cfg.Sources))
+	}
+}
+
+// describeSources shows sources with their secrets' values (fake ones in
+// these tests), which %v would redact.
+func describeSources(sources []Source) []string {
+	var out []string
+	for _, s := range sources {
+		out = append(out, s.Name+"/"+s.Format+"/secret="+s.Secret.Value()+"/verify_token="+s.VerifyToken.Value())
+	}
+	return out
 }
 
 // uncomment returns the lines of doc from the one starting with first to

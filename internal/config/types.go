@@ -42,9 +42,9 @@ type Store struct {
 // Source is one webhook endpoint, POST /webhooks/{Name}.
 type Source struct {
 	Name        string `yaml:"name" json:"name"`
-	Format      string `yaml:"format" json:"format"` // payload format; only "generic" for now
-	Secret      Secret `yaml:"secret" json:"secret"` // HMAC key for the signature header
-	VerifyToken Secret `yaml:"verify_token" json:"verify_token"`
+	Format      string `yaml:"format" json:"format"`                                 // payload format: generic, x or meta
+	Secret      Secret `yaml:"secret" json:"secret"`                                 // HMAC key for the signature header
+	VerifyToken Secret `yaml:"verify_token,omitempty" json:"verify_token,omitempty"` // format meta only: echoed in Meta's verification request
 }
 
 // Routing says which department owns which class, and where unsure posts go.

@@ -158,12 +158,9 @@ func (v *validator) store(s *Store) {
 	}
 }
 
-// supportedFormats are the source formats this version can ingest; the
-// connectors issue adds "x" and "meta".
-var (
-	supportedFormats = []string{"generic"}
-	plannedFormats   = []string{"x", "meta"}
-)
+// supportedFormats are the source formats this version can ingest (the
+// formats of package ingest).
+var supportedFormats = []string{"generic", "x", "meta"}
 
 func (v *validator) sources(sources []Source) {
 	if len(sources) == 0 {
@@ -187,15 +184,28 @@ func (v *validator) sources(sources []Source) {
 		switch {
 		case s.Format == "":
 			v.fail(p+".format", "empty (supported: %s)", supported)
-		case slices.Contains(supportedFormats, s.Format):
-		case slices.Contains(plannedFormats, s.Format):
-			v.fail(p+".format", "format %q is not supported yet (supported: %s)", s.Format, supported)
-		default:
+		case !slices.Contains(supportedFormats, s.Format):
 			v.fail(p+".format", "unknown format %s (supported: %s)", v.q(p+".format", s.Format), supported)
 		}
 		if s.Secret.Value() == "" {
 			v.fail(p+".secret", "empty")
 		}
+		v.verifyToken(p+".verify_token", s)
+	}
+}
+
+// verifyToken checks the token Meta sends back in its verification
+// request: format meta needs one, the others have no use for it (a token
+// there is a sign the source's format is not what was meant).
+func (v *validator) verifyToken(path string, s Source) {
+	tok := s.VerifyToken.Value()
+	switch {
+	case s.Format == "meta" && tok == "":
+		v.fail(path, "empty (format meta needs the Verify Token you enter in the Meta App Dashboard)")
+	case s.Format == "meta" && strings.TrimSpace(tok) != tok:
+		v.fail(path, "starts or ends with white space (a stray newline from the environment?)")
+	case s.Format != "meta" && tok != "":
+		v.fail(path, "only format meta uses a verify token (this source is %s)", v.q(strings.TrimSuffix(path, "verify_token")+"format", s.Format))
 	}
 }
 
