@@ -116,7 +116,7 @@ func (s *Store) commit(batch []*ingestReq) {
 				if p.ReceivedAt.IsZero() {
 					p.ReceivedAt = now
 				}
-				rec, err := json.Marshal(Record{Post: *p})
+				rec, err := encodeRecord(Record{Post: *p})
 				if err != nil {
 					return fmt.Errorf("encode post: %w", err)
 				}

@@ -41,9 +41,9 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				continue // still scanning for next
 			}
 			e.PostID = ulid.ULID(k).String()
-			var rec Record
-			if err := json.Unmarshal(posts.Get(k), &rec); err != nil {
-				return fmt.Errorf("decode post %s: %w", e.PostID, err)
+			rec, err := decodeRecord(posts.Get(k))
+			if err != nil {
+				return fmt.Errorf("post %s: %w", e.PostID, err)
 			}
 			out = append(out, Pending{Entry: e, Record: rec})
 		}
@@ -202,11 +202,19 @@ func decodeRecord(v []byte) (Record, error) {
 }
 
 func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
-	v, err := json.Marshal(rec)
+	v, err := encodeRecord(rec)
 	if err != nil {
-		return fmt.Errorf("encode post: %w", err)
+		return err
 	}
 	return tx.Bucket(bucketPosts).Put(key, v)
+}
+
+func encodeRecord(rec Record) ([]byte, error) {
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode post: %w", err)
+	}
+	return v, nil
 }
 
 // updateRecord applies fn to the record at key and writes it back, keeping

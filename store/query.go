@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,9 +38,9 @@ func (s *Store) ScanPosts(since time.Time, fn func(Record) bool) error {
 				k, v = c.Next()
 			}
 			for ; k != nil && len(chunk) < scanChunk; k, v = c.Next() {
-				var rec Record
-				if err := json.Unmarshal(v, &rec); err != nil {
-					return fmt.Errorf("decode post %s: %w", ulid.ULID(k), err)
+				rec, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("post %s: %w", ulid.ULID(k), err)
 				}
 				chunk = append(chunk, rec)
 				last = append(last[:0], k...)
@@ -85,9 +84,9 @@ func (s *Store) RecentPosts(n, maxScan int, keep func(Record) bool) ([]Record, e
 				got++
 				scanned++
 				from = append(from[:0], k...)
-				var rec Record
-				if err := json.Unmarshal(v, &rec); err != nil {
-					return fmt.Errorf("decode post %s: %w", ulid.ULID(k), err)
+				rec, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("post %s: %w", ulid.ULID(k), err)
 				}
 				if keep == nil || keep(rec) {
 					out = append(out, rec)

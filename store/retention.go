@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"time"
 
@@ -65,8 +64,8 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 			if outbox.Get(k) != nil {
 				continue
 			}
-			var rec Record
-			if err := json.Unmarshal(v, &rec); err != nil {
+			rec, err := decodeRecord(v)
+			if err != nil {
 				return err
 			}
 			victims = append(victims, victim{append([]byte(nil), k...), rec})
