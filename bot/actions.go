@@ -69,6 +69,7 @@ func (b *Bot) onClick(ctx context.Context, c click) {
 	}
 	if !first {
 		b.redelivered.Add(1)
+		b.opts.Metrics.Redelivery()
 		log.Debug().Str("envelope_id", c.envelopeID).Msg("redelivered envelope ignored")
 		return
 	}
@@ -91,6 +92,7 @@ func (b *Bot) onClick(ctx context.Context, c click) {
 		b.tell(ctx, c, "Sorry, that did not work: "+clickError(err))
 		return
 	}
+	b.opts.Metrics.Interaction(c.actionID)
 	log.Info().Msg("interaction done")
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/socialroute/socialroute/internal/metrics"
 	"github.com/socialroute/socialroute/store"
 )
 
@@ -38,8 +39,11 @@ type Options struct {
 	Incidents IncidentOptions
 	// Commands is what the slash command works with.
 	Commands CommandOptions
-	Now      func() time.Time
-	Logger   zerolog.Logger
+	// Metrics counts deliveries, failures, clicks and reconnects; nil
+	// counts nothing.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
+	Logger  zerolog.Logger
 }
 
 // Bot is socialroute's presence in Slack.
@@ -111,6 +115,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		outbox:    st,
 		incidents: st,
 		incOpts:   opts.Incidents,
+		metrics:   opts.Metrics,
 		router:    b.router,
 		now:       opts.Now,
 		log:       log.With().Str("component", "delivery").Logger(),
@@ -196,6 +201,9 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		b.log.Debug().Msg("socket mode connecting")
 	case socketmode.EventTypeConnected:
 		b.connected.Store(true)
+		if e, ok := evt.Data.(*socketmode.ConnectedEvent); ok && e.ConnectionCount > 0 {
+			b.opts.Metrics.Reconnected()
+		}
 		b.log.Info().Msg("socket mode connected")
 	case socketmode.EventTypeConnectionError:
 		b.connected.Store(false)

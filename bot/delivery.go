@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"github.com/socialroute/socialroute/internal/metrics"
 	"github.com/socialroute/socialroute/routing"
 	"github.com/socialroute/socialroute/store"
 )
@@ -73,6 +74,7 @@ type deliverer struct {
 	outbox    Outbox
 	incidents Incidents
 	incOpts   IncidentOptions
+	metrics   *metrics.Metrics
 	router    func() Router
 	now       func() time.Time
 	log       zerolog.Logger
@@ -139,6 +141,9 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	if err != nil {
 		return fmt.Errorf("record routing decision: %w", err)
 	}
+	if p.Record.Decision == nil {
+		d.metrics.Classified(string(decision.Class), decision.Unsure)
+	}
 	log = log.With().Str("class", string(decision.Class)).Str("channel", decision.Channel).Logger()
 
 	rec := p.Record
@@ -189,6 +194,7 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	if err := d.delivered(ctx, log, rec, asg, channel, ts); err != nil {
 		return err
 	}
+	d.metrics.Delivered(string(decision.Class), d.now().Sub(post.ReceivedAt))
 	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(post.ReceivedAt)).Msg("post delivered")
 	return nil
 }
@@ -269,6 +275,7 @@ func (d *deliverer) alert(ctx context.Context, log zerolog.Logger, inc store.Inc
 		log.Error().Err(err).Str("incident", inc.ID).Msg("spike alert failed")
 		return
 	}
+	d.metrics.SpikeAlert()
 	log.Warn().Str("incident", inc.ID).Int("posts", inc.Count).Msg("incident spike alert sent")
 }
 
@@ -340,6 +347,15 @@ func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.Outb
 		return nil // shutting down: the entry stays as it is and is retried on start
 	}
 	retry, after := classify(err, e.Attempts)
+	var rl *slack.RateLimitedError
+	switch {
+	case !retry:
+		d.metrics.DeliveryFailed("permanent")
+	case errors.As(err, &rl):
+		d.metrics.DeliveryFailed("rate_limited")
+	default:
+		d.metrics.DeliveryFailed("retry")
+	}
 	if !retry {
 		log.Error().Err(err).Msg("delivery failed permanently; parked until an operator acts")
 		return d.outbox.Park(e.PostID, err.Error())

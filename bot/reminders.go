@@ -130,6 +130,7 @@ func (b *Bot) remindOne(ctx context.Context, c overdue, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("post reminder: %w", err)
 	}
+	b.opts.Metrics.ReminderSent(c.kind)
 	b.log.Info().Str("post_id", c.id).Str("reminder", c.kind).Str("channel", rec.Delivery.Channel).Msg("reminder sent")
 	return nil
 }

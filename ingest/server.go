@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/socialroute/socialroute/internal/metrics"
 	"github.com/socialroute/socialroute/routing"
 	"github.com/socialroute/socialroute/store"
 )
@@ -52,9 +53,12 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Ready reports whether the daemon can do its job (store open, Slack
 	// connected); /readyz answers 503 with its error otherwise.
-	Ready  func() error
-	Now    func() time.Time
-	Logger zerolog.Logger
+	Ready func() error
+	// Metrics, when set, counts what the webhooks take in and refuse, and
+	// is served on GET /metrics.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
+	Logger  zerolog.Logger
 }
 
 // Server is the HTTP side of socialroute.
@@ -105,6 +109,9 @@ func New(opts Options, st Storer) (*Server, error) {
 	s.mux.HandleFunc("/webhooks/{source}", s.handleWebhook)
 	s.mux.HandleFunc("/healthz", s.handleHealthz)
 	s.mux.HandleFunc("/readyz", s.handleReadyz)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s", r.URL.Path))
 	})
@@ -166,12 +173,14 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		if rt, ok := s.sources[r.PathValue("source")]; ok {
 			allow = allowed(rt.format)
 		}
+		s.opts.Metrics.Rejected(r.PathValue("source"), "method")
 		methodNotAllowed(w, r.Method, allow)
 		return
 	}
 	name := r.PathValue("source")
 	rt, ok := s.sources[name]
 	if !ok {
+		s.opts.Metrics.Rejected("", "source")
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown source %q", name))
 		return
 	}
@@ -179,6 +188,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		hs, ok := rt.format.(handshaker)
 		if !ok {
+			s.opts.Metrics.Rejected(name, "method")
 			methodNotAllowed(w, r.Method, allowed(rt.format))
 			return
 		}
@@ -194,24 +204,29 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
+			s.opts.Metrics.Rejected(name, "size")
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
 			return
 		}
+		s.opts.Metrics.Rejected(name, "body")
 		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		s.opts.Metrics.Rejected(name, "content_type")
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
 	if err := rt.format.verify(r.Header, body, s.opts.Now()); err != nil {
 		log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("webhook refused: signature")
+		s.opts.Metrics.Rejected(name, "signature")
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 
 	b, err := rt.format.parse(body, rt.Name)
 	if err != nil {
+		s.opts.Metrics.Rejected(name, "body")
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -222,11 +237,13 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if valid := b.valid(); len(valid) > 0 {
 		results, err = s.store.Ingest(r.Context(), valid)
 		if err != nil {
+			s.opts.Metrics.Rejected(name, "store")
 			s.storeFailed(w, log, err)
 			return
 		}
 	}
 	for _, res := range results {
+		s.opts.Metrics.Received(name, res.Duplicate)
 		if !res.Duplicate {
 			log.Debug().Str("post_id", res.ID).Msg("post accepted")
 		}

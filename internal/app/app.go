@@ -16,6 +16,7 @@ import (
 	"github.com/socialroute/socialroute/bot"
 	"github.com/socialroute/socialroute/ingest"
 	"github.com/socialroute/socialroute/internal/config"
+	"github.com/socialroute/socialroute/internal/metrics"
 	"github.com/socialroute/socialroute/routing"
 	"github.com/socialroute/socialroute/store"
 )
@@ -68,6 +69,11 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New()
+	m.WatchOutbox(func() (metrics.OutboxStats, error) {
+		st, err := a.store.OutboxStats()
+		return metrics.OutboxStats{Pending: st.Pending, Parked: st.Parked, Oldest: st.Oldest}, err
+	}, a.now)
 	a.bot, err = bot.New(bot.Options{
 		BotToken:     cfg.Slack.BotToken.Value(),
 		AppToken:     cfg.Slack.AppToken.Value(),
@@ -94,6 +100,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			MentionGroup: cfg.Incidents.MentionGroup,
 		},
 		Commands: commands,
+		Metrics:  m,
 		Now:      opts.Now,
 		Logger:   opts.Logger,
 	}, a.store, router)
@@ -114,6 +121,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
 		Ready:           a.ready,
+		Metrics:         m,
 		Logger:          opts.Logger,
 	}, a.store)
 	if err != nil {

@@ -1,0 +1,67 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/internal/testutil"
+)
+
+func scrape(t *testing.T, d *daemon) string {
+	t.Helper()
+	resp, err := http.Get("http://" + d.app.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return string(b)
+}
+
+func TestMetricsCountWhatHappened(t *testing.T) {
+	emu := newEmulator(t)
+	d := start(t, loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken()))
+
+	emu.InjectFault("chat.postMessage", slackemu.Fault{RateLimit: 1, Times: 1})
+	deliveredPost(t, d, supportPost)
+	deliveredPost(t, d, reputationPost)
+	d.send(t, supportPost, time.Now(), secret)                             // duplicate
+	d.send(t, promotionalPost, time.Now(), "wrong-secret-000000000000000") // refused
+	emu.DropConnections()
+	testutil.Eventually(t, "a reconnect", func() bool { return emu.Calls("apps.connections.open") >= 2 && emu.Connected() == 1 })
+
+	var text string
+	testutil.Eventually(t, "the reconnect counted", func() bool {
+		text = scrape(t, d)
+		return strings.Contains(text, "socialroute_socket_mode_reconnects_total 1")
+	})
+	for _, want := range []string{
+		`socialroute_posts_received_total{result="accepted",source="generic"} 2`,
+		`socialroute_posts_received_total{result="duplicate",source="generic"} 1`,
+		`socialroute_webhook_rejected_total{reason="signature",source="generic"} 1`,
+		`socialroute_posts_classified_total{class="support",unsure="false"} 1`,
+		`socialroute_posts_delivered_total{class="reputation"} 1`,
+		`socialroute_delivery_failures_total{kind="rate_limited"} 1`,
+		`socialroute_delivery_latency_seconds_count 2`,
+		`socialroute_outbox_pending 0`,
+		`socialroute_outbox_parked 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, secretish := range []string{emu.BotToken(), emu.AppToken(), secret, "refund"} {
+		if strings.Contains(text, secretish) {
+			t.Errorf("/metrics shows %q", secretish)
+		}
+	}
+}
