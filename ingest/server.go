@@ -54,6 +54,9 @@ type Options struct {
 	// Ready reports whether the daemon can do its job (store open, Slack
 	// connected); /readyz answers 503 with its error otherwise.
 	Ready func() error
+	// Details, when set, adds facts to the /readyz answer, such as how
+	// many posts wait for delivery or are parked.
+	Details func() map[string]any
 	// Metrics, when set, counts what the webhooks take in and refuse, and
 	// is served on GET /metrics.
 	Metrics *metrics.Metrics
@@ -157,11 +160,18 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{"status": "ready"}
+	if s.opts.Details != nil {
+		for k, v := range s.opts.Details() {
+			body[k] = v
+		}
+	}
 	if err := s.opts.Ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+		body["status"], body["error"] = "not ready", err.Error()
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {

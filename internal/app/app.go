@@ -121,6 +121,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
 		Ready:           a.ready,
+		Details:         a.details,
 		Metrics:         m,
 		Logger:          opts.Logger,
 	}, a.store)
@@ -169,6 +170,21 @@ func (a *App) ready() error {
 		return fmt.Errorf("store: %w", err)
 	}
 	return a.bot.Ready()
+}
+
+// details is what /readyz tells besides ready or not: the outbox, and in
+// particular posts parked after a permanent Slack error, which need an
+// operator.
+func (a *App) details() map[string]any {
+	st, err := a.store.OutboxStats()
+	if err != nil {
+		return nil
+	}
+	d := map[string]any{"outbox_pending": st.Pending, "outbox_parked": st.Parked}
+	if !st.Oldest.IsZero() {
+		d["outbox_oldest_age_seconds"] = int(a.now().Sub(st.Oldest).Seconds())
+	}
+	return d
 }
 
 // Run serves until ctx ends or the bot fails fatally (Slack refusing the

@@ -65,3 +65,38 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		}
 	}
 }
+
+func TestReadyzTellsParkedPosts(t *testing.T) {
+	emu := newEmulator(t)
+	d := start(t, loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken()))
+	testutil.Eventually(t, "readiness", func() bool {
+		resp, err := http.Get("http://" + d.app.Addr() + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Error: "not_in_channel", Times: 1})
+	d.accept(t, supportPost)
+	testutil.Eventually(t, "the parked post on /readyz", func() bool {
+		resp, err := http.Get("http://" + d.app.Addr() + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 200 && strings.Contains(string(b), `"outbox_parked":1`)
+	})
+	// Slack gone: not ready.
+	emu.RevokeTokens()
+	emu.DropConnections()
+	testutil.Eventually(t, "not ready without Slack", func() bool {
+		resp, err := http.Get("http://" + d.app.Addr() + "/readyz")
+		if err != nil {
+			return true // the daemon stopped: Slack refused its token
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+}
