@@ -26,6 +26,10 @@ type Options struct {
 	PingInterval time.Duration
 	// Command is the slash command the bot answers, e.g. "/route".
 	Command string
+	// ChannelRate paces messages per channel (per second; 0: unpaced),
+	// allowing bursts of ChannelBurst.
+	ChannelRate  float64
+	ChannelBurst int
 	// Admins are the Slack user ids who may unclaim or resolve posts
 	// claimed by others.
 	Admins []string
@@ -115,6 +119,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		outbox:    st,
 		incidents: st,
 		incOpts:   opts.Incidents,
+		pacer:     newPacer(opts.ChannelRate, opts.ChannelBurst),
 		metrics:   opts.Metrics,
 		router:    b.router,
 		now:       opts.Now,

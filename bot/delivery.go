@@ -74,37 +74,59 @@ type deliverer struct {
 	outbox    Outbox
 	incidents Incidents
 	incOpts   IncidentOptions
+	pacer     *pacer
 	metrics   *metrics.Metrics
 	router    func() Router
 	now       func() time.Time
 	log       zerolog.Logger
 }
 
-// run drains the outbox until ctx ends. An attempt under way when ctx ends
-// is abandoned as it stands; its entry stays in flight in the outbox and the
-// next run checks Slack before posting it again.
+// run drains the outbox until ctx ends. Posts go out oldest first; a
+// channel that is out of tokens or paused after a failure is skipped for
+// the pass, so its posts keep their order while other channels go on. An
+// attempt under way when ctx ends is abandoned as it stands; its entry
+// stays in flight in the outbox and the next run checks Slack before
+// posting it again.
 func (d *deliverer) run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		due, next, err := d.outbox.Due(d.now(), dueBatch)
+		now := d.now()
+		due, next, err := d.outbox.Due(now, dueBatch)
 		if err != nil {
 			d.log.Error().Err(err).Msg("read outbox")
 		}
-		storeOK := err == nil
+		storeOK, attempted := err == nil, false
+		held := map[string]bool{} // channels whose older posts wait this pass
 		for _, p := range due {
 			if ctx.Err() != nil {
 				return
 			}
-			if err := d.deliver(ctx, p); err != nil {
+			decision := d.decide(p)
+			ch := decision.Channel
+			if held[ch] {
+				continue
+			}
+			if ok, retry := d.pacer.take(ch, d.now()); !ok {
+				held[ch] = true
+				next = earliest(next, retry)
+				continue
+			}
+			attempted = true
+			retryAt, err := d.deliver(ctx, p, decision)
+			if err != nil {
 				d.log.Error().Err(err).Str("post_id", p.Entry.PostID).Msg("delivery bookkeeping failed")
 				storeOK = false
 				break
 			}
+			if !retryAt.IsZero() {
+				held[ch] = true
+				d.pacer.pause(ch, retryAt)
+				next = earliest(next, retryAt)
+			}
 		}
-		// Attempts reschedule what they could not deliver, so after any
-		// work the outbox is read again for the new earliest due time.
-		if len(due) > 0 && storeOK {
+		// Attempts change the outbox, so after any work it is read again.
+		if attempted && storeOK {
 			continue
 		}
 		wait := idleRecheck
@@ -112,7 +134,7 @@ func (d *deliverer) run(ctx context.Context) {
 		case !storeOK:
 			wait = time.Second // the store is failing: do not spin
 		case !next.IsZero():
-			wait = min(wait, max(0, next.Sub(d.now())))
+			wait = min(wait, max(time.Millisecond, next.Sub(d.now())))
 		}
 		timer.Reset(wait)
 		select {
@@ -130,16 +152,32 @@ func (d *deliverer) run(ctx context.Context) {
 	}
 }
 
-// deliver makes one attempt at p. Slack's failures are handled here (retry
-// or park); an error means the store itself failed.
-func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// decide is where p goes: the decision stored at its first attempt, or
+// what routing says now.
+func (d *deliverer) decide(p store.Pending) routing.Decision {
+	if p.Record.Decision != nil {
+		return *p.Record.Decision
+	}
+	return d.router().Route(p.Record.Post)
+}
+
+// deliver makes one attempt at p under decision. Slack's failures are
+// handled here: the entry is retried later (retryAt says when) or parked.
+// An error means the store itself failed.
+func (d *deliverer) deliver(ctx context.Context, p store.Pending, decision routing.Decision) (retryAt time.Time, err error) {
 	post := p.Record.Post
 	log := d.log.With().Str("post_id", post.ID).Logger()
 
-	decision := d.router().Route(post)
-	decision, err := d.outbox.BeginAttempt(post.ID, decision)
+	decision, err = d.outbox.BeginAttempt(post.ID, decision)
 	if err != nil {
-		return fmt.Errorf("record routing decision: %w", err)
+		return time.Time{}, fmt.Errorf("record routing decision: %w", err)
 	}
 	if p.Record.Decision == nil {
 		d.metrics.Classified(string(decision.Class), decision.Unsure)
@@ -153,14 +191,15 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 	if d.groupsIncidents(decision) {
 		asg, err = d.incidents.AssignIncident(post.ID, decision.Channel, d.incOpts.Rules)
 		if err != nil {
-			return fmt.Errorf("assign incident: %w", err)
+			return time.Time{}, fmt.Errorf("assign incident: %w", err)
 		}
 		rec.Incident = asg.Incident.ID
 		if !asg.Root {
 			if asg.Incident.RootTS == "" {
 				// The incident's first post is not in Slack yet: keep the
 				// thread in order by waiting for it.
-				return d.outbox.Retry(post.ID, d.now().Add(time.Second), "waiting for the incident message")
+				at := d.now().Add(time.Second)
+				return at, d.outbox.Retry(post.ID, at, "waiting for the incident message")
 			}
 			channel, threadTS = asg.Incident.Channel, asg.Incident.RootTS
 		}
@@ -173,7 +212,7 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 		}
 		if ts != "" {
 			log.Info().Str("ts", ts).Msg("post was already in Slack; recorded without posting again")
-			return d.delivered(ctx, log, rec, asg, channel, ts)
+			return time.Time{}, d.delivered(ctx, log, rec, asg, channel, ts)
 		}
 	}
 
@@ -192,11 +231,11 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending) error {
 		return d.failed(ctx, log, p.Entry, err)
 	}
 	if err := d.delivered(ctx, log, rec, asg, channel, ts); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	d.metrics.Delivered(string(decision.Class), d.now().Sub(post.ReceivedAt))
 	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(post.ReceivedAt)).Msg("post delivered")
-	return nil
+	return time.Time{}, nil
 }
 
 func (d *deliverer) groupsIncidents(decision routing.Decision) bool {
@@ -342,9 +381,9 @@ func (d *deliverer) findInThread(ctx context.Context, post routing.Post, channel
 
 // failed decides what a failed attempt means for the entry: retry later,
 // or park it for good.
-func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.OutboxEntry, err error) error {
+func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.OutboxEntry, err error) (time.Time, error) {
 	if ctx.Err() != nil {
-		return nil // shutting down: the entry stays as it is and is retried on start
+		return time.Time{}, nil // shutting down: the entry stays as it is and is retried on start
 	}
 	retry, after := classify(err, e.Attempts)
 	var rl *slack.RateLimitedError
@@ -358,10 +397,11 @@ func (d *deliverer) failed(ctx context.Context, log zerolog.Logger, e store.Outb
 	}
 	if !retry {
 		log.Error().Err(err).Msg("delivery failed permanently; parked until an operator acts")
-		return d.outbox.Park(e.PostID, err.Error())
+		return time.Time{}, d.outbox.Park(e.PostID, err.Error())
 	}
 	log.Warn().Err(err).Int("attempt", e.Attempts+1).Dur("retry_in", after).Msg("delivery failed; will retry")
-	return d.outbox.Retry(e.PostID, d.now().Add(after), err.Error())
+	at := d.now().Add(after)
+	return at, d.outbox.Retry(e.PostID, at, err.Error())
 }
 
 // classify says whether err is worth retrying and after how long.

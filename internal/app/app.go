@@ -81,6 +81,8 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		PingInterval: opts.PingInterval,
 		Command:      cfg.Slack.Command,
 		Admins:       cfg.Slack.Admins,
+		ChannelRate:  cfg.Slack.ChannelRate,
+		ChannelBurst: cfg.Slack.ChannelBurst,
 		SLA: bot.SLA{
 			Claim:        time.Duration(cfg.SLA.ClaimMinutes) * time.Minute,
 			Resolve:      time.Duration(cfg.SLA.ResolveMinutes) * time.Minute,

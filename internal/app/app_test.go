@@ -53,7 +53,7 @@ func newEmulator(t *testing.T) *slackemu.Server {
 func loadConfig(t *testing.T, emu *slackemu.Server, dbPath, botToken string, extra ...string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
-slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [UADMIN]}
+slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [UADMIN], channel_rate: 0}
 http: {listen: "127.0.0.1:0"}
 store: {path: %q}
 sources: [{name: generic, format: generic, secret: "${SECRET}"}]

@@ -30,7 +30,7 @@ const (
 func loadConnectorConfig(t *testing.T, emu *slackemu.Server, dbPath string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
-slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q}
+slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, channel_rate: 0}
 http: {listen: "127.0.0.1:0"}
 store: {path: %q}
 sources:

@@ -70,7 +70,7 @@ func routeConfig(t *testing.T, emu *slackemu.Server, dbPath, seedRules string) *
 		seedRules = "[]"
 	}
 	doc := fmt.Sprintf(`
-slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [%s], admin_group: %s}
+slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, admins: [%s], admin_group: %s, channel_rate: 0}
 http: {listen: "127.0.0.1:0"}
 store: {path: %q}
 sources: [{name: generic, format: generic, secret: "${SECRET}"}]

@@ -69,7 +69,7 @@ func minimalConfig() Config {
 
 func TestDefault(t *testing.T) {
 	want := Config{
-		Slack:   Slack{APIURL: "https://slack.com/api/", Command: "/route"},
+		Slack:   Slack{APIURL: "https://slack.com/api/", Command: "/route", ChannelRate: 1, ChannelBurst: 5},
 		HTTP:    HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
 		Store:   Store{Path: "./socialroute.db", RetentionDays: 90},
 		Routing: Routing{MinConfidence: 0.55},
@@ -103,6 +103,8 @@ slack:
   api_url: http://127.0.0.1:9999/api
   admins: [U0123ADMIN, W0ENTERPRISE]
   command: /socialroute
+  channel_rate: 0.5
+  channel_burst: 2
   admin_group: S0ADMINS
 http:
   listen: 127.0.0.1:0
@@ -163,12 +165,14 @@ log:
 	}
 	want := Config{
 		Slack: Slack{
-			AppToken:   "xapp-literal",
-			BotToken:   "xoxb-literal",
-			APIURL:     "http://127.0.0.1:9999/api/",
-			Admins:     []string{"U0123ADMIN", "W0ENTERPRISE"},
-			Command:    "/socialroute",
-			AdminGroup: "S0ADMINS",
+			AppToken:     "xapp-literal",
+			BotToken:     "xoxb-literal",
+			APIURL:       "http://127.0.0.1:9999/api/",
+			Admins:       []string{"U0123ADMIN", "W0ENTERPRISE"},
+			Command:      "/socialroute",
+			ChannelRate:  0.5,
+			ChannelBurst: 2,
+			AdminGroup:   "S0ADMINS",
 		},
 		HTTP:  HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
 		Store: Store{Path: "/var/lib/socialroute/db", RetentionDays: 7},

@@ -36,8 +36,10 @@ func (e *fieldError) Is(target error) bool { return target == ErrInvalid }
 func Default() Config {
 	return Config{
 		Slack: Slack{
-			APIURL:  "https://slack.com/api/",
-			Command: "/route",
+			APIURL:       "https://slack.com/api/",
+			Command:      "/route",
+			ChannelRate:  1,
+			ChannelBurst: 5,
 		},
 		HTTP: HTTP{
 			Listen:          ":8080",

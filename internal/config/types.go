@@ -21,6 +21,10 @@ type Slack struct {
 	APIURL   string   `yaml:"api_url" json:"api_url"`     // Web API base URL; always ends in "/" once validated
 	Admins   []string `yaml:"admins" json:"admins"`       // Slack user ids allowed to change routing rules
 	Command  string   `yaml:"command" json:"command"`     // slash command name, with its leading "/"
+	// ChannelRate is how many messages per second socialroute posts to one
+	// channel (Slack allows about one); ChannelBurst how many may go at once.
+	ChannelRate  float64 `yaml:"channel_rate" json:"channel_rate"`
+	ChannelBurst int     `yaml:"channel_burst" json:"channel_burst"`
 	// AdminGroup is a user group id (S…) whose members may change routing
 	// rules too; empty for none.
 	AdminGroup string `yaml:"admin_group" json:"admin_group"`

@@ -25,7 +25,6 @@ var (
 	groupIDRe   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 	channelIDRe = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	nameRe      = regexp.MustCompile(`^[a-z0-9_-]+$`)
-	userGroupRe = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
 // validator collects every problem found in a Config.
@@ -93,6 +92,12 @@ func (v *validator) slack(s *Slack) {
 		v.fail("slack.command", "%s does not start with \"/\"", v.q("slack.command", s.Command))
 	case len(s.Command) == 1 || strings.ContainsAny(s.Command, " \t\r\n"):
 		v.fail("slack.command", "%s is not a command name such as /route", v.q("slack.command", s.Command))
+	}
+	if s.ChannelRate < 0 {
+		v.fail("slack.channel_rate", "must not be negative (0 turns pacing off)")
+	}
+	if s.ChannelBurst < 1 {
+		v.fail("slack.channel_burst", "must be at least 1")
 	}
 }
 

@@ -60,7 +60,7 @@ func (v *validator) incidents(in *Incidents) {
 	if in.SpikeMinutes < 1 {
 		v.fail("incidents.spike_minutes", "must be at least 1")
 	}
-	if in.MentionGroup != "" && !userGroupRe.MatchString(in.MentionGroup) {
+	if in.MentionGroup != "" && !groupIDRe.MatchString(in.MentionGroup) {
 		v.fail("incidents.mention_group", "%s is not a user group id (S…)", v.q("incidents.mention_group", in.MentionGroup))
 	}
 	if in.UpdateEvery < 0 {

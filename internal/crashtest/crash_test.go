@@ -72,7 +72,7 @@ func TestCrashNeverLosesOrDoubles(t *testing.T) {
 	port := freePort(t)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfgPath, fmt.Appendf(nil, `
-slack: {app_token: %s, bot_token: %s, api_url: %q}
+slack: {app_token: %s, bot_token: %s, api_url: %q, channel_rate: 0}
 http: {listen: "127.0.0.1:%d", shutdown_timeout: 1s}
 store: {path: %q}
 sources: [{name: generic, format: generic, secret: %s}]
