@@ -234,6 +234,11 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if err := checkDepth(body); err != nil {
+		s.opts.Metrics.Rejected(name, "body")
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	b, err := rt.format.parse(body, rt.Name)
 	if err != nil {
 		s.opts.Metrics.Rejected(name, "body")

@@ -204,6 +204,8 @@ func TestBadRequests(t *testing.T) {
 		{"bad url", `{"id":"1","platform":"x","text":"t","url":"javascript:alert(1)"}`, "url: must be an absolute http(s) URL"},
 		{"bad created_at", `{"id":"1","platform":"x","text":"t","created_at":"yesterday"}`, "created_at:"},
 		{"empty array", `[]`, "array is empty"},
+		{"nested too deep", `{"id":"1","platform":"x","text":"t","author":` + strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`, "nested deeper than 32 levels"},
+		{"brackets in strings do not count", `{"id":"1","platform":"x","text":"` + strings.Repeat(`[{`, 40) + `","url":"ftp://x"}`, "url: must be an absolute http(s) URL"},
 		{"array too long", "[" + strings.Join(many, ",") + "]", "array has 101 posts; at most 100"},
 	}
 	f := newFixture(t, func(o *Options) { o.MaxBodyBytes = 1 << 20 })
