@@ -57,6 +57,10 @@ type Options struct {
 	// Details, when set, adds facts to the /readyz answer, such as how
 	// many posts wait for delivery or are parked.
 	Details func() map[string]any
+	// AdminToken and Backup, when both set, serve GET /admin/backup: a
+	// consistent copy of the database for requests bearing the token.
+	AdminToken []byte
+	Backup     func(w io.Writer) (int64, error)
 	// Metrics, when set, counts what the webhooks take in and refuse, and
 	// is served on GET /metrics.
 	Metrics *metrics.Metrics
@@ -114,6 +118,9 @@ func New(opts Options, st Storer) (*Server, error) {
 	s.mux.HandleFunc("/readyz", s.handleReadyz)
 	if opts.Metrics != nil {
 		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
+	if len(opts.AdminToken) > 0 && opts.Backup != nil {
+		s.mux.HandleFunc("GET /admin/backup", s.handleBackup)
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s", r.URL.Path))

@@ -26,6 +26,7 @@ func commands() []command {
 		{"serve", "run the daemon: webhook server, Slack bot and delivery", runServe},
 		{"demo", "run the whole pipeline against a built-in Slack emulator and print what each channel received", runDemo},
 		{"rules", "export or import the routing rules stored in the database (while the daemon is stopped)", runRules},
+		{"backup", "write a consistent copy of the database (works while the daemon runs, with http.admin_token)", runBackup},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

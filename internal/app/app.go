@@ -123,6 +123,8 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
 		Ready:           a.ready,
+		AdminToken:      []byte(cfg.HTTP.AdminToken.Value()),
+		Backup:          a.store.Backup,
 		Details:         a.details,
 		Metrics:         m,
 		Logger:          opts.Logger,

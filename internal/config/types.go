@@ -35,6 +35,9 @@ type HTTP struct {
 	Listen          string   `yaml:"listen" json:"listen"`                     // host:port
 	MaxBodyBytes    int64    `yaml:"max_body_bytes" json:"max_body_bytes"`     // larger request bodies get 413
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"` // how long in-flight requests get on shutdown
+	// AdminToken, when set, enables GET /admin/backup for requests that
+	// carry it as a bearer token (socialroute backup uses it).
+	AdminToken Secret `yaml:"admin_token,omitempty" json:"admin_token,omitempty"`
 }
 
 // Store is the bbolt database.

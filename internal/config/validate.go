@@ -152,6 +152,9 @@ func (v *validator) http(h *HTTP) {
 	if h.ShutdownTimeout <= 0 {
 		v.fail("http.shutdown_timeout", "must be positive, got %s", h.ShutdownTimeout)
 	}
+	if t := h.AdminToken.Value(); t != "" && len(t) < 16 {
+		v.fail("http.admin_token", "shorter than 16 characters; use a long random value")
+	}
 }
 
 func (v *validator) store(s *Store) {
