@@ -30,6 +30,11 @@ type Options struct {
 	// allowing bursts of ChannelBurst.
 	ChannelRate  float64
 	ChannelBurst int
+	// DigestThreshold is the backlog of due promotional posts in one
+	// channel from which they are sent DigestSize at a time in digest
+	// messages; 0 never merges.
+	DigestThreshold int
+	DigestSize      int
 	// Admins are the Slack user ids who may unclaim or resolve posts
 	// claimed by others.
 	Admins []string
@@ -120,10 +125,13 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		incidents: st,
 		incOpts:   opts.Incidents,
 		pacer:     newPacer(opts.ChannelRate, opts.ChannelBurst),
-		metrics:   opts.Metrics,
-		router:    b.router,
-		now:       opts.Now,
-		log:       log.With().Str("component", "delivery").Logger(),
+
+		digestThreshold: opts.DigestThreshold,
+		digestSize:      opts.DigestSize,
+		metrics:         opts.Metrics,
+		router:          b.router,
+		now:             opts.Now,
+		log:             log.With().Str("component", "delivery").Logger(),
 	}
 	return b, nil
 }

@@ -76,9 +76,12 @@ type deliverer struct {
 	incOpts   IncidentOptions
 	pacer     *pacer
 	metrics   *metrics.Metrics
-	router    func() Router
-	now       func() time.Time
-	log       zerolog.Logger
+	// Promotional posts go out in digests of digestSize while a channel
+	// has at least digestThreshold of them due; 0 turns digests off.
+	digestThreshold, digestSize int
+	router                      func() Router
+	now                         func() time.Time
+	log                         zerolog.Logger
 }
 
 // run drains the outbox until ctx ends. Posts go out oldest first; a
@@ -98,13 +101,19 @@ func (d *deliverer) run(ctx context.Context) {
 		}
 		storeOK, attempted := err == nil, false
 		held := map[string]bool{} // channels whose older posts wait this pass
-		for _, p := range due {
+		decisions := make([]routing.Decision, len(due))
+		for i, p := range due {
+			decisions[i] = d.decide(p)
+		}
+		digests := planDigests(due, decisions, d.digestThreshold, d.digestSize)
+		merged := map[int]bool{}
+		for i, p := range due {
 			if ctx.Err() != nil {
 				return
 			}
-			decision := d.decide(p)
+			decision := decisions[i]
 			ch := decision.Channel
-			if held[ch] {
+			if held[ch] || merged[i] {
 				continue
 			}
 			if ok, retry := d.pacer.take(ch, d.now()); !ok {
@@ -113,7 +122,18 @@ func (d *deliverer) run(ctx context.Context) {
 				continue
 			}
 			attempted = true
-			retryAt, err := d.deliver(ctx, p, decision)
+			var retryAt time.Time
+			var err error
+			if group, ok := digests[i]; ok {
+				ps, ds := make([]store.Pending, len(group)), make([]routing.Decision, len(group))
+				for j, k := range group {
+					ps[j], ds[j] = due[k], decisions[k]
+					merged[k] = true
+				}
+				retryAt, err = d.deliverDigest(ctx, ps, ds)
+			} else {
+				retryAt, err = d.deliver(ctx, p, decision)
+			}
 			if err != nil {
 				d.log.Error().Err(err).Str("post_id", p.Entry.PostID).Msg("delivery bookkeeping failed")
 				storeOK = false
@@ -347,7 +367,7 @@ func (d *deliverer) find(ctx context.Context, post routing.Post, channel, thread
 			return "", fmt.Errorf("look for earlier attempt: %w", err)
 		}
 		for _, m := range resp.Messages {
-			if m.Metadata.EventType == metadataEventType && m.Metadata.EventPayload["post_id"] == post.ID {
+			if carries(m.Metadata, post.ID) {
 				return m.Timestamp, nil
 			}
 		}
@@ -367,7 +387,7 @@ func (d *deliverer) findInThread(ctx context.Context, post routing.Post, channel
 			return "", fmt.Errorf("look for earlier attempt in thread: %w", err)
 		}
 		for _, m := range msgs {
-			if m.Metadata.EventType == metadataEventType && m.Metadata.EventPayload["post_id"] == post.ID {
+			if carries(m.Metadata, post.ID) {
 				return m.Timestamp, nil
 			}
 		}
@@ -377,6 +397,24 @@ func (d *deliverer) findInThread(ctx context.Context, post routing.Post, channel
 		params.Cursor = next
 	}
 	return "", nil
+}
+
+// carries reports whether a message's metadata names post id: as the post
+// it shows, or as one of a digest's.
+func carries(md slack.SlackMetadata, id string) bool {
+	if md.EventType != metadataEventType {
+		return false
+	}
+	if md.EventPayload["post_id"] == id {
+		return true
+	}
+	ids, _ := md.EventPayload["post_ids"].([]any)
+	for _, v := range ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
 }
 
 // failed decides what a failed attempt means for the entry: retry later,

@@ -83,6 +83,9 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		Admins:       cfg.Slack.Admins,
 		ChannelRate:  cfg.Slack.ChannelRate,
 		ChannelBurst: cfg.Slack.ChannelBurst,
+
+		DigestThreshold: cfg.Slack.DigestThreshold,
+		DigestSize:      cfg.Slack.DigestSize,
 		SLA: bot.SLA{
 			Claim:        time.Duration(cfg.SLA.ClaimMinutes) * time.Minute,
 			Resolve:      time.Duration(cfg.SLA.ResolveMinutes) * time.Minute,

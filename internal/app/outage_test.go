@@ -2,16 +2,19 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/internal/testutil"
 )
 
 // TestOutageAndRateLimitStorm takes Slack away for a while, then answers
@@ -74,4 +77,59 @@ func TestOutageAndRateLimitStorm(t *testing.T) {
 		}
 	}
 	t.Logf("%d posts, outage %v: %d chat.postMessage calls", len(ids), outage, emu.Calls("chat.postMessage"))
+}
+
+func TestPromotionalBacklogGoesOutInDigests(t *testing.T) {
+	emu := newEmulator(t)
+	d := start(t, loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken()))
+
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Status: http.StatusServiceUnavailable})
+	var ids []string
+	for i := range 25 {
+		ids = append(ids, d.accept(t, post(fmt.Sprint(7000+i), fmt.Sprintf("Where can I buy the X2 headphones? I want to order %d for my team", i), 10, false)))
+	}
+	sup := d.accept(t, supportPost)
+	testutil.Eventually(t, "a failed attempt", func() bool { return emu.Calls("chat.postMessage") >= 1 })
+	emu.ClearFaults()
+
+	testutil.Eventually(t, "every post delivered", func() bool {
+		for _, id := range append(ids, sup) {
+			if r, err := d.app.Store().Get(id); err != nil || r.Delivery == nil {
+				return false
+			}
+		}
+		return true
+	})
+	msgs := emu.Messages("C0MARKETING")
+	seen := map[string]int{}
+	digests := 0
+	for _, m := range msgs {
+		var p struct {
+			PostID  string   `json:"post_id"`
+			PostIDs []string `json:"post_ids"`
+		}
+		json.Unmarshal(m.Metadata.EventPayload, &p)
+		if len(p.PostIDs) > 0 {
+			digests++
+			if !strings.Contains(m.PlainText(), "Promotional digest") {
+				t.Errorf("digest message:\n%s", m.PlainText())
+			}
+		}
+		for _, id := range append(p.PostIDs, p.PostID) {
+			if id != "" {
+				seen[id]++
+			}
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("post %s shown %d times", id, seen[id])
+		}
+	}
+	if digests == 0 || len(msgs) >= len(ids) {
+		t.Errorf("%d messages with %d digests for %d posts: the backlog was not merged", len(msgs), digests, len(ids))
+	}
+	if got := postIDs(emu, "C0SUPPORT"); len(got) != 1 || got[0] != sup {
+		t.Errorf("the support post: %v", got)
+	}
 }

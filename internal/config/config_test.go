@@ -69,7 +69,8 @@ func minimalConfig() Config {
 
 func TestDefault(t *testing.T) {
 	want := Config{
-		Slack:   Slack{APIURL: "https://slack.com/api/", Command: "/route", ChannelRate: 1, ChannelBurst: 5},
+		Slack: Slack{APIURL: "https://slack.com/api/", Command: "/route", ChannelRate: 1, ChannelBurst: 5,
+			DigestThreshold: 20, DigestSize: 10},
 		HTTP:    HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
 		Store:   Store{Path: "./socialroute.db", RetentionDays: 90},
 		Routing: Routing{MinConfidence: 0.55},
@@ -105,6 +106,8 @@ slack:
   command: /socialroute
   channel_rate: 0.5
   channel_burst: 2
+  digest_threshold: 0
+  digest_size: 5
   admin_group: S0ADMINS
 http:
   listen: 127.0.0.1:0
@@ -172,6 +175,7 @@ log:
 			Command:      "/socialroute",
 			ChannelRate:  0.5,
 			ChannelBurst: 2,
+			DigestSize:   5,
 			AdminGroup:   "S0ADMINS",
 		},
 		HTTP:  HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},

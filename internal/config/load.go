@@ -36,10 +36,12 @@ func (e *fieldError) Is(target error) bool { return target == ErrInvalid }
 func Default() Config {
 	return Config{
 		Slack: Slack{
-			APIURL:       "https://slack.com/api/",
-			Command:      "/route",
-			ChannelRate:  1,
-			ChannelBurst: 5,
+			APIURL:          "https://slack.com/api/",
+			Command:         "/route",
+			ChannelRate:     1,
+			ChannelBurst:    5,
+			DigestThreshold: 20,
+			DigestSize:      10,
 		},
 		HTTP: HTTP{
 			Listen:          ":8080",

@@ -25,6 +25,10 @@ type Slack struct {
 	// channel (Slack allows about one); ChannelBurst how many may go at once.
 	ChannelRate  float64 `yaml:"channel_rate" json:"channel_rate"`
 	ChannelBurst int     `yaml:"channel_burst" json:"channel_burst"`
+	// DigestThreshold is the backlog of promotional posts waiting for one
+	// channel from which they go out DigestSize at a time in one message.
+	DigestThreshold int `yaml:"digest_threshold" json:"digest_threshold"`
+	DigestSize      int `yaml:"digest_size" json:"digest_size"`
 	// AdminGroup is a user group id (S…) whose members may change routing
 	// rules too; empty for none.
 	AdminGroup string `yaml:"admin_group" json:"admin_group"`

@@ -99,6 +99,12 @@ func (v *validator) slack(s *Slack) {
 	if s.ChannelBurst < 1 {
 		v.fail("slack.channel_burst", "must be at least 1")
 	}
+	if s.DigestThreshold < 0 {
+		v.fail("slack.digest_threshold", "must not be negative (0 turns digests off)")
+	}
+	if s.DigestSize < 2 || s.DigestSize > 20 {
+		v.fail("slack.digest_size", "%d not in 2..20 (Slack allows 50 blocks a message)", s.DigestSize)
+	}
 }
 
 func (v *validator) apiURL(path, raw string) {

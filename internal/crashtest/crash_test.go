@@ -222,10 +222,16 @@ func delivered(emu *slackemu.Server) map[string]int {
 			return
 		}
 		var p struct {
-			PostID string `json:"post_id"`
+			PostID  string   `json:"post_id"`
+			PostIDs []string `json:"post_ids"` // a digest
 		}
-		if json.Unmarshal(m.Metadata.EventPayload, &p) == nil && p.PostID != "" {
-			seen[p.PostID]++
+		if json.Unmarshal(m.Metadata.EventPayload, &p) != nil {
+			return
+		}
+		for _, id := range append(p.PostIDs, p.PostID) {
+			if id != "" {
+				seen[id]++
+			}
 		}
 	}
 	for _, ch := range channels {

@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
+)
+
+// Digests: when a channel's backlog of promotional posts grows past
+// DigestThreshold, they go out DigestSize at a time in one message, so the
+// backlog drains within Slack's per-channel rate. Support posts are never
+// merged: each needs its own buttons and owner.
+
+// digestable reports whether decision's post may be merged into a digest.
+func digestable(d routing.Decision) bool {
+	return d.Class == routing.Promotional && !d.Unsure && d.Priority != "high" && !d.Incident
+}
+
+// planDigests picks, per channel with a backlog over the threshold, the
+// due promotional posts to merge, oldest first, in groups of at most size.
+// It returns the groups by the index of their first post in due.
+func planDigests(due []store.Pending, decisions []routing.Decision, threshold, size int) map[int][]int {
+	if threshold <= 0 || size < 2 {
+		return nil
+	}
+	byChannel := map[string][]int{}
+	for i, d := range decisions {
+		if digestable(d) {
+			byChannel[d.Channel] = append(byChannel[d.Channel], i)
+		}
+	}
+	groups := map[int][]int{}
+	for _, idx := range byChannel {
+		if len(idx) < threshold {
+			continue
+		}
+		for len(idx) >= 2 {
+			n := min(size, len(idx))
+			groups[idx[0]] = idx[:n]
+			idx = idx[n:]
+		}
+	}
+	return groups
+}
+
+// deliverDigest posts ps, all bound for one channel, as one message. Like
+// a single delivery it marks every entry in flight first and, for entries
+// found in flight, looks for an earlier attempt before posting.
+func (d *deliverer) deliverDigest(ctx context.Context, ps []store.Pending, decisions []routing.Decision) (time.Time, error) {
+	channel := decisions[0].Channel
+	log := d.log.With().Str("channel", channel).Int("posts", len(ps)).Logger()
+	recs := make([]store.Record, len(ps))
+	ids := make([]any, len(ps))
+	inFlight := false
+	for i, p := range ps {
+		dec, err := d.outbox.BeginAttempt(p.Record.Post.ID, decisions[i])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("record routing decision: %w", err)
+		}
+		if p.Record.Decision == nil {
+			d.metrics.Classified(string(dec.Class), dec.Unsure)
+		}
+		recs[i] = p.Record
+		recs[i].Decision = &dec
+		ids[i] = p.Record.Post.ID
+		inFlight = inFlight || p.Entry.InFlight
+	}
+	if inFlight {
+		ts, err := d.find(ctx, ps[0].Record.Post, channel, "")
+		if err != nil {
+			return d.failed(ctx, log, ps[0].Entry, err)
+		}
+		if ts != "" {
+			log.Info().Str("ts", ts).Msg("digest was already in Slack; recorded without posting again")
+			return time.Time{}, d.recordAll(recs, channel, ts)
+		}
+	}
+
+	text, blocks := renderDigest(recs)
+	_, ts, err := d.api.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataEventType, EventPayload: map[string]any{"post_ids": ids}}),
+		slack.MsgOptionDisableLinkUnfurl(),
+	)
+	if err != nil {
+		// The oldest post's entry carries the retry; the others follow it
+		// through the channel's pause.
+		return d.failed(ctx, log, ps[0].Entry, err)
+	}
+	if err := d.recordAll(recs, channel, ts); err != nil {
+		return time.Time{}, err
+	}
+	for _, r := range recs {
+		d.metrics.Delivered(string(r.Decision.Class), d.now().Sub(r.Post.ReceivedAt))
+	}
+	log.Info().Str("ts", ts).Msg("digest delivered")
+	return time.Time{}, nil
+}
+
+func (d *deliverer) recordAll(recs []store.Record, channel, ts string) error {
+	for _, r := range recs {
+		if err := d.record(r.Post.ID, channel, ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderDigest shows several promotional posts in one message.
+func renderDigest(recs []store.Record) (string, []slack.Block) {
+	title := fmt.Sprintf("%s *Promotional digest: %d posts* (sent together while this channel has a backlog)", classEmoji[routing.Promotional], len(recs))
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(title), nil, nil)}
+	for _, r := range recs {
+		p := r.Post
+		blocks = append(blocks,
+			slack.NewDividerBlock(),
+			slack.NewSectionBlock(mrkdwn(platformName(p.Platform)+" · "+authorLine(p.Author)+"\n"+quote(truncate(p.Text, 280))), nil, nil),
+			slack.NewContextBlock("", contextElements(p, *r.Decision)...),
+		)
+	}
+	return fmt.Sprintf("Promotional digest: %d posts", len(recs)), blocks
+}
