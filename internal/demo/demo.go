@@ -54,6 +54,7 @@ slack:
   app_token: ${SLACK_APP_TOKEN}
   bot_token: ${SLACK_BOT_TOKEN}
   api_url: %s
+  admins: [U0ADMINZOE]
 http:
   listen: 127.0.0.1:0
 store:
@@ -165,6 +166,10 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		stopDaemon()
 		return err
 	}
+	if err := routeDemo(ctx, w, emu); err != nil {
+		stopDaemon()
+		return err
+	}
 	if err := stopDaemon(); err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
@@ -218,6 +223,33 @@ func claimDemo(ctx context.Context, w io.Writer, emu *slackemu.Server, at place)
 		return fmt.Errorf("waiting for the claim: %w", err)
 	}
 	fmt.Fprintf(w, "  one click won: the message now says \"Claimed by <@%s>\"; <@%s> was told privately: %q\n\n", owner, other, told)
+	return nil
+}
+
+// routeDemo has an admin change routing from Slack and try the change.
+func routeDemo(ctx context.Context, w io.Writer, emu *slackemu.Server) error {
+	const admin = "U0ADMINZOE"
+	fmt.Fprintf(w, "Zoe (%s, an admin) changes routing from Slack; the answers are visible to her only:\n", admin)
+	for _, text := range []string{"add pr keyword recall priority high", "test Acme announces a recall of the X2 blender"} {
+		before := len(emu.Ephemerals("C0PR"))
+		if _, err := emu.PushSlashCommand(ctx, slackemu.SlashCommand{Command: "/route", Text: text, UserID: admin, ChannelID: "C0PR"}); err != nil {
+			return fmt.Errorf("/route %s: %w", text, err)
+		}
+		var answer string
+		err := emu.WaitFor(ctx, func() bool {
+			eph := emu.Ephemerals("C0PR")
+			if len(eph) <= before {
+				return false
+			}
+			answer = eph[len(eph)-1].PlainText()
+			return true
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for the answer to /route %s: %w", text, err)
+		}
+		fmt.Fprintf(w, "  /route %s\n%s\n", text, indent(answer, "    "))
+	}
+	fmt.Fprintln(w)
 	return nil
 }
 

@@ -21,6 +21,9 @@ func TestDemoRoutesEverySample(t *testing.T) {
 		"#marketing (C0MARKETING) — 3 message(s)",
 		"#triage (C0TRIAGE) — 1 message(s)",
 		"200 duplicate",
+		"/route add pr keyword recall priority high",
+		`added r1: pr ← keyword "recall" · priority high`,
+		"This would go to pr",
 		"401 refused",
 		"All 12 posts landed where they belong, each exactly once.",
 	} {
