@@ -158,7 +158,13 @@ log: {level: info}
 	}
 	// A final run that stays up until everything is sent and delivered.
 	final := start()
-	defer func() { final.Process.Signal(syscall.SIGTERM); final.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			final.Process.Kill()
+			final.Wait()
+		}
+	}()
 	senders.Wait()
 	stopSending()
 	if got := lenOf(&mu, accepted); got != posts {
@@ -190,6 +196,13 @@ log: {level: info}
 	if err != nil && lost == 0 {
 		t.Errorf("waiting for delivery: %v", err)
 	}
+	// SIGTERM: a clean stop, exit status 0.
+	final.Process.Signal(syscall.SIGTERM)
+	if err := final.Wait(); err != nil {
+		t.Errorf("after SIGTERM the daemon exited with %v, want status 0", err)
+	}
+	stopped = true
+
 	codes := map[int]int64{}
 	statuses.Range(func(k, v any) bool { codes[k.(int)] = v.(*atomic.Int64).Load(); return true })
 	t.Logf("posts %d, rounds %d: accepted %d, delivered %d, lost %d, doubled %d; answers %v",
