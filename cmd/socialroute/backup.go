@@ -25,14 +25,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: backup takes one argument, the file to write", errUsage)
 	}
 	out := fs.Arg(0)
-	path := *cfgPath
-	if path == "" {
-		path = os.Getenv("SOCIALROUTE_CONFIG")
-	}
-	if path == "" {
-		path = "config.yaml"
-	}
-	cfg, err := config.Load(path, os.LookupEnv)
+	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -74,14 +74,7 @@ func rulesFlags(name, synopsis string, args []string, stderr io.Writer) (rulesTa
 	}
 	t := rulesTarget{db: *db}
 	if *db == "" || *cfgPath != "" {
-		path := *cfgPath
-		if path == "" {
-			path = os.Getenv("SOCIALROUTE_CONFIG")
-		}
-		if path == "" {
-			path = "config.yaml"
-		}
-		cfg, err := config.Load(path, os.LookupEnv)
+		cfg, err := loadConfig(cfgPath)
 		if err != nil {
 			return rulesTarget{}, nil, err
 		}

@@ -22,13 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
 	}
-	if *path == "" {
-		*path = os.Getenv("SOCIALROUTE_CONFIG")
-	}
-	if *path == "" {
-		*path = "config.yaml"
-	}
-	cfg, err := config.Load(*path, os.LookupEnv)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return err
 	}
@@ -42,6 +36,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return a.Run(ctx)
+}
+
+// loadConfig loads the config file named by the -config flag at path,
+// else $SOCIALROUTE_CONFIG, else ./config.yaml, and sets *path to the file
+// it read.
+func loadConfig(path *string) (*config.Config, error) {
+	if *path == "" {
+		*path = os.Getenv("SOCIALROUTE_CONFIG")
+	}
+	if *path == "" {
+		*path = "config.yaml"
+	}
+	return config.Load(*path, os.LookupEnv)
 }
 
 func isConfigError(err error) bool { return errors.Is(err, config.ErrInvalid) }
