@@ -1,0 +1,224 @@
+package trainset
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+// CVReport is what k-fold cross-validation measured: every example is
+// classified by a model trained without its fold.
+type CVReport struct {
+	Folds       int     `json:"folds"`
+	Temperature float64 `json:"temperature"` // fitted on the out-of-fold predictions
+	// ThreeClass measures the examples labelled support, reputation or
+	// promotional (calibrated with Temperature).
+	ThreeClass routing.Report `json:"three_class"`
+	// Core measures only the examples whose label comes straight from a
+	// data set or was written as an example of its class: complaints
+	// (support), purchase intent "yes" (promotional) and the written
+	// examples; not the rows we labelled ourselves.
+	Core routing.Report `json:"three_class_core"`
+	// FoldMacroF1 is each fold's three-class macro-F1.
+	FoldMacroF1 []float64 `json:"fold_macro_f1"`
+	MeanMacroF1 float64   `json:"mean_macro_f1"`
+	StdMacroF1  float64   `json:"std_macro_f1"`
+	// Complaint vs rest on the complaints data set, with its own labels:
+	// a post counts as predicted complaint when the classifier says
+	// support (argmax of the three classes), or when the Router would send
+	// it to the support channel (support with confidence ≥ 0.55).
+	ComplaintArgmax        routing.BinaryF1 `json:"complaint_vs_rest_argmax"`
+	ComplaintRouted        routing.BinaryF1 `json:"complaint_vs_rest_routed"`
+	ComplaintArgmaxToBrand routing.BinaryF1 `json:"complaint_vs_rest_argmax_brand_addressed"`
+	ComplaintRoutedToBrand routing.BinaryF1 `json:"complaint_vs_rest_routed_brand_addressed"`
+	// BySource is the share of each source's examples given their label
+	// (argmax over all four classes, none included).
+	BySource map[string]float64 `json:"accuracy_by_source"`
+	// Calibration is the expected calibration error of the confidence,
+	// over ten equal-width bins and every example.
+	Calibration float64 `json:"expected_calibration_error"`
+
+	results []routing.Result // out-of-fold, by example
+}
+
+// Prediction is one out-of-fold answer.
+type Prediction struct {
+	Logits [4]float64 // uncalibrated, in the order support, reputation, promotional, none
+}
+
+// CrossValidate trains k models, each without one fold (routing.Folds),
+// and measures every example with the model that did not see it.
+func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("cross-validation needs at least 2 folds, got %d", k)
+	}
+	opts.Temperature = 1
+	folds := routing.Folds(s.Examples, k)
+	logits := make([][4]float64, len(s.Examples))
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for f := range k {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var train []routing.TrainExample
+			for i, ex := range s.Examples {
+				if folds[i] != f {
+					train = append(train, ex)
+				}
+			}
+			m, err := routing.Train(train, opts)
+			if err != nil {
+				errs[f] = fmt.Errorf("fold %d: %w", f, err)
+				return
+			}
+			for i, ex := range s.Examples {
+				if folds[i] == f {
+					logits[i] = m.PredictLogits(ex.Text)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	classes := make([]routing.Class, len(s.Examples))
+	for i, ex := range s.Examples {
+		classes[i] = ex.Class
+	}
+	r := &CVReport{Folds: k, Temperature: routing.FitTemperature(logits, classes), BySource: make(map[string]float64)}
+
+	all := routing.NewTally(0.55)
+	core := routing.NewTally(0.55)
+	perFold := make([]*routing.Tally, k)
+	for f := range perFold {
+		perFold[f] = routing.NewTally(0.55)
+	}
+	var (
+		truthAll, argmaxAll, routedAll    []bool
+		truthBrand, argmaxBrand, routedBr []bool
+		sourceN                           = make(map[string]int)
+		sourceOK                          = make(map[string]int)
+		bins                              [10]struct {
+			n, correct int
+			conf       float64
+		}
+	)
+	for i, ex := range s.Examples {
+		res, top := resultOf(logits[i], r.Temperature)
+		r.results = append(r.results, res)
+		sourceN[ex.Source]++
+		if top == ex.Class {
+			sourceOK[ex.Source]++
+		}
+		// Calibration: is Confidence the chance that the post belongs to
+		// the class given? Over every example: one labelled none never does.
+		b := min(int(res.Confidence*10), 9)
+		bins[b].n++
+		bins[b].conf += res.Confidence
+		if res.Class == ex.Class {
+			bins[b].correct++
+		}
+		if ex.Class.Valid() {
+			all.Add(ex.Class, res)
+			if ex.Source == SourceComplaint || ex.Source == SourcePurchaseYes || strings.HasPrefix(ex.Source, SourceWrittenPrefix) {
+				core.Add(ex.Class, res)
+			}
+			perFold[folds[i]].Add(ex.Class, res)
+		}
+		if strings.HasPrefix(ex.Source, "complaints:") {
+			truth := ex.Source == SourceComplaint
+			argmax := res.Class == routing.Support
+			routed := argmax && res.Confidence >= 0.55
+			truthAll, argmaxAll, routedAll = append(truthAll, truth), append(argmaxAll, argmax), append(routedAll, routed)
+			if ex.Source != SourceNotToBrand {
+				truthBrand, argmaxBrand, routedBr = append(truthBrand, truth), append(argmaxBrand, argmax), append(routedBr, routed)
+			}
+		}
+	}
+	r.ThreeClass = all.Report()
+	r.Core = core.Report()
+	for _, t := range perFold {
+		r.FoldMacroF1 = append(r.FoldMacroF1, t.Report().MacroF1)
+	}
+	mean, sd := meanStd(r.FoldMacroF1)
+	r.MeanMacroF1, r.StdMacroF1 = round4(mean), round4(sd)
+	r.ComplaintArgmax = routing.NewBinaryF1(truthAll, argmaxAll)
+	r.ComplaintRouted = routing.NewBinaryF1(truthAll, routedAll)
+	r.ComplaintArgmaxToBrand = routing.NewBinaryF1(truthBrand, argmaxBrand)
+	r.ComplaintRoutedToBrand = routing.NewBinaryF1(truthBrand, routedBr)
+	for src, n := range sourceN {
+		r.BySource[src] = round4(float64(sourceOK[src]) / float64(n))
+	}
+	total := 0
+	ece := 0.0
+	for _, b := range bins {
+		total += b.n
+	}
+	for _, b := range bins {
+		if b.n > 0 {
+			ece += float64(b.n) / float64(total) * math.Abs(b.conf/float64(b.n)-float64(b.correct)/float64(b.n))
+		}
+	}
+	r.Calibration = round4(ece)
+	return r, nil
+}
+
+// resultOf turns uncalibrated log-odds into the Result a Model would give
+// (without reach), and the top class of all four.
+func resultOf(z [4]float64, temperature float64) (routing.Result, routing.Class) {
+	hi := math.Inf(-1)
+	for c := range z {
+		z[c] /= temperature
+		hi = math.Max(hi, z[c])
+	}
+	var p [4]float64
+	sum := 0.0
+	for c := range z {
+		p[c] = math.Exp(z[c] - hi)
+		sum += p[c]
+	}
+	top := 0
+	for c := range p {
+		p[c] /= sum
+		if p[c] > p[top] {
+			top = c
+		}
+	}
+	var res routing.Result
+	best := 0
+	for c := range 3 {
+		res.Scores[c] = p[c]
+		if p[c] > p[best] {
+			best = c
+		}
+	}
+	res.Class, res.Confidence = routing.Classes[best], p[best]
+	topClass := routing.None
+	if top < 3 {
+		topClass = routing.Classes[top]
+	}
+	return res, topClass
+}
+
+func meanStd(xs []float64) (float64, float64) {
+	mean := 0.0
+	for _, x := range xs {
+		mean += x / float64(len(xs))
+	}
+	v := 0.0
+	for _, x := range xs {
+		v += (x - mean) * (x - mean) / float64(len(xs))
+	}
+	return mean, math.Sqrt(v)
+}
+
+func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
