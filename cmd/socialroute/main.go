@@ -26,6 +26,9 @@ func commands() []command {
 		{"serve", "run the daemon: webhook server, Slack bot and delivery", runServe},
 		{"demo", "run the whole pipeline against a built-in Slack emulator and print what each channel received", runDemo},
 		{"version", "print version, commit and Go version", runVersion},
+		{"classify", "classify a post (TEXT or each line of standard input) and explain why", runClassify},
+		{"eval", "measure the classifier on labelled posts (JSONL): precision, recall, F1, confusion", runEval},
+		{"train", "build the model file from the labelled data sets (see MODEL.md)", runTrain},
 	}
 }
 
