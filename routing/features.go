@@ -8,14 +8,15 @@ import (
 )
 
 // Feature names. A feature is a short string: a one-letter kind, a colon,
-// and the normalised words it stands for. Only their 64-bit FNV-1a hashes
-// are computed when classifying; the names themselves are built when
-// training and kept in the model file so that reasons can be shown.
+// and the normalised words it stands for. Only hashes are computed when
+// classifying; the names are built when training and kept in the model
+// file so that reasons can be shown.
 //
 //	w:refund           a word
 //	n:happy            a word negated by a preceding "not", "never", … ("not happy")
 //	b:never arrived    two words in a row, inside one clause
-//	t:cant log in      three or four words in a row (kept only for lexicon phrases and frequent ones)
+//	t:cant log in      three or four words in a row (kept for lexicon phrases and frequent ones)
+//	p:discri           the first letters of a long word: a crude stem ("discriminated", "discrimination")
 //	h:boycottacme      a hashtag, whole
 //	s:question         a signal that is not a word: see the signal* constants
 const (
@@ -23,9 +24,9 @@ const (
 	kindNegated = 'n'
 	kindBigram  = 'b'
 	kindNgram   = 't'
+	kindStem    = 'p'
 	kindHashtag = 'h'
 	kindSignal  = 's'
-	kindStem    = 'p'
 )
 
 // Signals: facts about a post's form rather than its words.
@@ -35,40 +36,53 @@ const (
 	signalLink     = "link"     // a URL
 	signalCaps     = "caps"     // a word of three letters or more written in capitals
 	signalElong    = "elongated"
-	signalMoney    = "money" // a currency sign before a number: $700, £45
-	signalNumber   = "number"
-	signalAlnum    = "code" // a word mixing letters and digits: an order, flight or model number
+	signalMoney    = "money"  // a currency sign before a number: $700, £45
+	signalNumber   = "number" // a number written alone
+	signalAlnum    = "code"   // a word mixing letters and digits: an order, flight or model number
 )
 
-// lengthSignal names a post's length in words, in buckets.
-func lengthSignal(words int) string {
-	switch {
-	case words <= 2:
-		return "words:0-2"
-	case words <= 5:
-		return "words:3-5"
-	case words <= 10:
-		return "words:6-10"
-	case words <= 20:
-		return "words:11-20"
-	}
-	return "words:21+"
-}
+// signals lists them in the order their flags are kept in extract.
+var signalNames = [...]string{signalQuestion, signalExclaim, signalLink, signalCaps, signalElong, signalMoney, signalNumber, signalAlnum}
 
+const (
+	sigQuestion = iota
+	sigExclaim
+	sigLink
+	sigCaps
+	sigElong
+	sigMoney
+	sigNumber
+	sigAlnum
+)
+
+// lengthSignals names a post's length in words, in buckets.
+var lengthSignals = [...]struct {
+	max  int
+	name string
+}{{2, "words:0-2"}, {5, "words:3-5"}, {10, "words:6-10"}, {20, "words:11-20"}, {1 << 30, "words:21+"}}
+
+// maxNgram is the longest run of words that can be a feature.
+const maxNgram = 4
+
+// stemLen is the length of a stem feature; only longer words of plain
+// letters get one.
+const stemLen = 6
+
+// featureNegationScope is how many words after a negator it reaches,
+// inside its clause and up to "but".
+const featureNegationScope = 3
+
+// Hashing. A word's hash is FNV-1a of its bytes; a feature's hash combines
+// its kind with its words' hashes, so a feature of two words costs one mix
+// rather than a pass over its letters. featureHash computes the same from
+// a feature's name.
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
 
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}
-
-func fnvBytes(h uint64, b []byte) uint64 {
+func wordHash(b []byte) uint64 {
+	h := uint64(fnvOffset)
 	for _, c := range b {
 		h ^= uint64(c)
 		h *= fnvPrime
@@ -76,55 +90,101 @@ func fnvBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
-func fnvByte(h uint64, c byte) uint64 {
-	h ^= uint64(c)
-	return h * fnvPrime
+func wordHashString(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
-// featureHash is the hash of a feature's name.
-func featureHash(name string) uint64 { return fnvString(fnvOffset, name) }
+// mix is the splitmix64 finaliser.
+func mix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
 
-// maxNgram is the longest run of words that can be a feature.
-const maxNgram = 4
+func combine(h, w uint64) uint64 { return mix(h ^ (w + 0x9e3779b97f4a7c15 + h<<6 + h>>2)) }
 
-// negationScope is how many words after a negator it reaches, inside its
-// clause (and up to "but").
-const featureNegationScope = 3
+func kindSeed(kind byte) uint64 { return mix(uint64(kind)<<32 | 0x5bd1e995) }
 
-// wordTok is one normalised word of a post: a span of extractor.buf.
+// featureHash is the hash of a feature given its name, as extract
+// computes it.
+func featureHash(name string) uint64 {
+	if len(name) < 2 {
+		return combine(kindSeed(0), wordHashString(name))
+	}
+	h := kindSeed(name[0])
+	switch name[0] {
+	case kindWord, kindNegated, kindBigram, kindNgram:
+		for w := range strings.SplitSeq(name[2:], " ") {
+			h = combine(h, wordHashString(w))
+		}
+		return h
+	}
+	return combine(h, wordHashString(name[2:]))
+}
+
+// wordTok is one normalised word of a post: a span of scratch.buf.
 type wordTok struct {
 	start, end int32
-	hash       uint64 // fnv of the word's bytes, continuing from fnvOffset
 	clause     int32
 	negated    bool
-	emoji      bool
+	hash       uint64 // wordHash of the normalised word
+	stem       uint64 // wordHash of its first stemLen bytes; 0: no stem
 }
 
 // extractor turns a post's text into features. It holds the settings that
 // a model file carries (negators, the hashtag dictionary) and is immutable.
 type extractor struct {
 	negators    map[uint64]bool // by word hash
+	negBloom    uint64          // bit hash%64 set for each negator: most words need no map look-up
 	negatorList []string
+	butHash     uint64
 	tagDict     map[string][]string // hashtag part → its words: "boycott" → [boycott], "classaction" → [class action]
 	tagMin      int                 // shortest dictionary entry
 	mojibake    *strings.Replacer
+
+	seedWord, seedNeg, seedBigram, seedNgram, seedStem, seedTag uint64
+	signals                                                     [len(signalNames)]uint64
+	lengths                                                     [len(lengthSignals)]uint64
 }
 
 func newExtractor(negators []string, tagDict map[string][]string) *extractor {
 	x := &extractor{
 		negators:    make(map[uint64]bool, len(negators)),
 		negatorList: slices.Clone(negators),
+		butHash:     wordHashString("but"),
 		tagDict:     tagDict,
 		tagMin:      1 << 30,
 		mojibake: strings.NewReplacer(
 			"â€™", "’", "â€˜", "‘", "â€œ", "“", "â€\u009d", "”", "â€¦", "…", "â€“", "–", "â€”", "—", "â€", "”",
 		),
+		seedWord:   kindSeed(kindWord),
+		seedNeg:    kindSeed(kindNegated),
+		seedBigram: kindSeed(kindBigram),
+		seedNgram:  kindSeed(kindNgram),
+		seedStem:   kindSeed(kindStem),
+		seedTag:    kindSeed(kindHashtag),
 	}
 	for _, n := range negators {
-		x.negators[fnvString(fnvOffset, n)] = true
+		h := wordHashString(n)
+		x.negators[h] = true
+		x.negBloom |= 1 << (h & 63)
 	}
 	for k := range tagDict {
 		x.tagMin = min(x.tagMin, len(k))
+	}
+	for i, n := range signalNames {
+		x.signals[i] = featureHash("s:" + n)
+	}
+	for i, l := range lengthSignals {
+		x.lengths[i] = featureHash("s:" + l.name)
 	}
 	return x
 }
@@ -139,21 +199,7 @@ type scratch struct {
 	tagWork []byte
 }
 
-// emit records a feature given its name's hash; name is built only when
-// naming (training), never when classifying.
-func (s *scratch) emit(h uint64, name func() string) {
-	s.hashes = append(s.hashes, h)
-	if s.naming {
-		s.names = append(s.names, name())
-	}
-}
-
-func (s *scratch) emitString(name string) {
-	s.hashes = append(s.hashes, featureHash(name))
-	if s.naming {
-		s.names = append(s.names, name)
-	}
-}
+func (s *scratch) word(i int) []byte { return s.buf[s.words[i].start:s.words[i].end] }
 
 // extract fills s with the features of text. s is reset first.
 func (x *extractor) extract(text string, s *scratch) {
@@ -161,22 +207,19 @@ func (x *extractor) extract(text string, s *scratch) {
 	s.words = s.words[:0]
 	s.hashes = s.hashes[:0]
 	s.names = s.names[:0]
-	if strings.Contains(text, "â€") {
+	if strings.IndexByte(text, 0xc3) >= 0 && strings.Contains(text, "â€") {
 		// UTF-8 read as Windows-1252 and written back ("Iâ€™m"), which
 		// some exports are full of.
 		text = x.mojibake.Replace(text)
 	}
 	var (
-		clause      int32
-		sawQuestion bool
-		sawExclaim  bool
-		sawLink     bool
-		sawCaps     bool
-		sawElong    bool
-		sawMoney    bool
-		sawNumber   bool
-		sawAlnum    bool
-		skipNext    bool // the previous chunk was a bare "https://" (a link cut by a space)
+		clause int32
+		saw    [len(signalNames)]bool
+		// What the previous chunk asks of the next: skipHandle after a lone
+		// "@" ("@ AppleSupport", a handle cut off by a space); afterScheme
+		// after a lone "https://" (a link cut by a space: the rest follows);
+		// afterLink after a link, whose cut-off pieces contain slashes.
+		skipHandle, afterScheme, afterLink bool
 	)
 	for i := 0; i < len(text); {
 		// Whitespace-separated chunks: links and mentions are recognised whole.
@@ -200,32 +243,22 @@ func (x *extractor) extract(text string, s *scratch) {
 		}
 		chunk := text[i:j]
 		i = j
-		if skipNext {
-			skipNext = false
-			if strings.ContainsAny(chunk, "./") {
-				continue
-			}
-		}
-		if isLinkChunk(chunk) {
-			sawLink = true
-			if chunk == "http://" || chunk == "https://" || chunk == "https:" || chunk == "http:" {
-				skipNext = true
-			}
+		switch {
+		case skipHandle:
+			skipHandle = false
+			continue
+		case afterScheme && strings.ContainsAny(chunk, "./"),
+			afterLink && strings.IndexByte(chunk, '/') >= 0,
+			isLinkChunk(chunk):
+			saw[sigLink] = true
+			afterScheme = chunk == "http://" || chunk == "https://" || chunk == "https:" || chunk == "http:"
+			afterLink = !afterScheme
+			continue
+		case chunk == "@":
+			skipHandle = true
 			continue
 		}
-		if chunk == "@" {
-			// "@ AppleSupport": a mention whose handle was cut off by a space.
-			skipNext = true
-			for i < len(text) && isSpaceByte(text[i]) {
-				i++
-			}
-			k := i
-			for k < len(text) && !isSpaceByte(text[k]) {
-				k++
-			}
-			i = k
-			continue
-		}
+		afterScheme, afterLink = false, false
 		// Inside a chunk: words, emoji, punctuation, @mentions and #hashtags.
 		for k := 0; k < len(chunk); {
 			r, size := rune(chunk[k]), 1
@@ -233,6 +266,39 @@ func (x *extractor) extract(text string, s *scratch) {
 				r, size = utf8.DecodeRuneInString(chunk[k:])
 			}
 			switch {
+			case isWordRune(r):
+				end := k + size
+				for end < len(chunk) {
+					c := chunk[end]
+					if c < utf8.RuneSelf {
+						if isASCIIAlnum(c) {
+							end++
+							continue
+						}
+						if (c == '\'' || c == '`') && end+1 < len(chunk) && unicode.IsLetter(firstRune(chunk[end+1:])) {
+							end++ // "don't", "acme's": the apostrophe is dropped in addWord
+							continue
+						}
+						break
+					}
+					r2, s2 := utf8.DecodeRuneInString(chunk[end:])
+					if isWordRune(r2) || unicode.IsMark(r2) {
+						end += s2
+						continue
+					}
+					if isApostrophe(r2) && end+s2 < len(chunk) && unicode.IsLetter(firstRune(chunk[end+s2:])) {
+						end += s2
+						continue
+					}
+					break
+				}
+				switch x.addWord(chunk[k:end], clause, s, &saw) {
+				case shapeNumber:
+					saw[sigNumber] = true
+				case shapeAlnum:
+					saw[sigAlnum] = true
+				}
+				k = end
 			case r == '@' && (k == 0 || !isWordRune(prevRune(chunk, k))):
 				k += size
 				for k < len(chunk) {
@@ -252,43 +318,13 @@ func (x *extractor) extract(text string, s *scratch) {
 					}
 					end += s2
 				}
-				x.hashtag(chunk[k:end], clause, s)
+				x.hashtag(chunk[k:end], clause, s, &saw)
 				k = end
-			case (r == '$' || r == '£' || r == '€' || r == '¥' || r == '₹') && k+size < len(chunk) && chunk[k+size] >= '0' && chunk[k+size] <= '9':
-				sawMoney = true
+			case (r == '$' || r == '£' || r == '€' || r == '¥' || r == '₹') && k+size < len(chunk) && isASCIIDigit(chunk[k+size]):
+				saw[sigMoney] = true
 				k += size
-				for k < len(chunk) && (chunk[k] >= '0' && chunk[k] <= '9' || chunk[k] == ',' || chunk[k] == '.') {
+				for k < len(chunk) && (isASCIIDigit(chunk[k]) || chunk[k] == ',' || chunk[k] == '.') {
 					k++
-				}
-			case isWordRune(r):
-				end := k
-				for end < len(chunk) {
-					r2, s2 := utf8.DecodeRuneInString(chunk[end:])
-					if isWordRune(r2) || (unicode.IsMark(r2) && end > k) {
-						end += s2
-						continue
-					}
-					if isApostrophe(r2) && end+s2 < len(chunk) && unicode.IsLetter(firstRune(chunk[end+s2:])) {
-						end += s2 // "don't", "acme's": the apostrophe is dropped below
-						continue
-					}
-					break
-				}
-				word := chunk[k:end]
-				k = end
-				switch kind := wordShape(word); kind {
-				case shapeNumber:
-					sawNumber = true
-					continue
-				case shapeAlnum:
-					sawAlnum = true
-					continue
-				}
-				if isShouted(word) {
-					sawCaps = true
-				}
-				if x.addWord(word, clause, s) {
-					sawElong = true
 				}
 			case r == '\u200d' || (r >= '\ufe00' && r <= '\ufe0f') || (r >= 0x1f3fb && r <= 0x1f3ff):
 				// Zero-width joiner, variation selectors, skin tones: part of an emoji.
@@ -297,16 +333,16 @@ func (x *extractor) extract(text string, s *scratch) {
 				start := len(s.buf)
 				s.buf = utf8.AppendRune(s.buf, r)
 				s.words = append(s.words, wordTok{
-					start: int32(start), end: int32(len(s.buf)), clause: clause, emoji: true,
-					hash: fnvBytes(fnvOffset, s.buf[start:]),
+					start: int32(start), end: int32(len(s.buf)), clause: clause,
+					hash: wordHash(s.buf[start:]),
 				})
 				k += size
 			default:
 				switch r {
 				case '?', '？':
-					sawQuestion = true
+					saw[sigQuestion] = true
 				case '!', '！':
-					sawExclaim = true
+					saw[sigExclaim] = true
 				}
 				if isClauseBreak(r) {
 					clause++
@@ -318,69 +354,148 @@ func (x *extractor) extract(text string, s *scratch) {
 
 	x.markNegation(s)
 	x.emitWords(s)
-
-	for _, sig := range [...]struct {
-		on   bool
-		name string
-	}{
-		{sawQuestion, signalQuestion}, {sawExclaim, signalExclaim}, {sawLink, signalLink},
-		{sawCaps, signalCaps}, {sawElong, signalElong}, {sawMoney, signalMoney},
-		{sawNumber, signalNumber}, {sawAlnum, signalAlnum},
-	} {
-		if sig.on {
-			s.emitString("s:" + sig.name)
+	for i, on := range saw {
+		if on {
+			s.hashes = append(s.hashes, x.signals[i])
+			if s.naming {
+				s.names = append(s.names, "s:"+signalNames[i])
+			}
 		}
 	}
-	s.emitString("s:" + lengthSignal(len(s.words)))
+	for i, l := range lengthSignals {
+		if len(s.words) <= l.max {
+			s.hashes = append(s.hashes, x.lengths[i])
+			if s.naming {
+				s.names = append(s.names, "s:"+l.name)
+			}
+			break
+		}
+	}
 }
 
-// addWord normalises word (lowercase, apostrophes dropped, runs of three or
-// more letters cut to two) and appends it. It reports whether a run was
-// cut; the word cut to single letters ("loooove" → "love") is then added
-// as an extra word feature, since either form may be the real word.
-func (x *extractor) addWord(word string, clause int32, s *scratch) (elongated bool) {
+type shape int
+
+const (
+	shapeWord shape = iota
+	shapeNumber
+	shapeAlnum
+)
+
+// addWord normalises word (lowercase, apostrophes dropped, runs of three
+// or more of a letter cut to two) and appends it, unless it holds digits:
+// numbers and codes are signals, not words. A word whose runs were cut
+// also adds the form with single letters as a word feature ("loooove" →
+// "loove" and "love"), since either may be the real word.
+func (x *extractor) addWord(word string, clause int32, s *scratch, saw *[len(signalNames)]bool) shape {
+	letters, digits, upper := 0, 0, 0
+	ascii := true
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case isASCIIDigit(c):
+			digits++
+		case c >= 'A' && c <= 'Z':
+			upper++
+			letters++
+		case c >= 'a' && c <= 'z':
+			letters++
+		}
+	}
+	if !ascii {
+		letters, digits, upper = 0, 0, 0
+		for _, r := range word {
+			switch {
+			case unicode.IsDigit(r):
+				digits++
+			case unicode.IsLetter(r):
+				letters++
+				if unicode.IsUpper(r) {
+					upper++
+				}
+			}
+		}
+	}
+	switch {
+	case digits > 0 && letters == 0:
+		return shapeNumber
+	case digits > 0:
+		return shapeAlnum
+	}
+	if upper >= 3 && upper == letters {
+		saw[sigCaps] = true
+	}
+
 	start := len(s.buf)
+	elongated := false
 	var prev rune = -1
 	run := 0
-	for _, r := range word {
-		if isApostrophe(r) {
-			continue
-		}
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-		} else {
-			r = unicode.ToLower(r)
-		}
-		if r == prev {
-			run++
-			if run >= 3 && unicode.IsLetter(r) {
-				elongated = true
+	if ascii {
+		for i := 0; i < len(word); i++ {
+			c := word[i]
+			if c == '\'' || c == '`' {
 				continue
 			}
-		} else {
-			prev, run = r, 1
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if rune(c) == prev {
+				run++
+				if run >= 3 && c >= 'a' && c <= 'z' {
+					elongated = true
+					continue
+				}
+			} else {
+				prev, run = rune(c), 1
+			}
+			s.buf = append(s.buf, c)
 		}
-		if r < utf8.RuneSelf {
-			s.buf = append(s.buf, byte(r))
-		} else {
+	} else {
+		for _, r := range word {
+			if isApostrophe(r) {
+				continue
+			}
+			r = unicode.ToLower(r)
+			if r == prev {
+				run++
+				if run >= 3 && unicode.IsLetter(r) {
+					elongated = true
+					continue
+				}
+			} else {
+				prev, run = r, 1
+			}
 			s.buf = utf8.AppendRune(s.buf, r)
 		}
 	}
-	if len(s.buf) == start {
-		return false
+	w := s.buf[start:]
+	if len(w) == 0 {
+		return shapeWord
 	}
-	s.words = append(s.words, wordTok{
-		start: int32(start), end: int32(len(s.buf)), clause: clause,
-		hash: fnvBytes(fnvOffset, s.buf[start:]),
-	})
+	tok := wordTok{start: int32(start), end: int32(len(s.buf)), clause: clause, hash: wordHash(w)}
+	if len(w) > stemLen && isLowerASCII(w[:stemLen]) {
+		tok.stem = wordHash(w[:stemLen])
+	}
+	s.words = append(s.words, tok)
 	if elongated {
-		// The single-letter form, as a word feature only.
-		one := collapseRuns(s.buf[start:])
-		s.emit(fnvBytes(fnvString(fnvOffset, "w:"), one), func() string { return "w:" + string(one) })
+		saw[sigElong] = true
+		one := collapseRuns(w)
+		s.hashes = append(s.hashes, combine(x.seedWord, wordHash(one)))
+		if s.naming {
+			s.names = append(s.names, "w:"+string(one))
+		}
 	}
-	return elongated
+	return shapeWord
+}
+
+func isLowerASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // collapseRuns returns b with every run of a repeated letter cut to one.
@@ -402,7 +517,7 @@ func collapseRuns(b []byte) []byte {
 // "#BoycottAcme" gives boycott, acme; "#boycottacme" gives the same when
 // "boycott" is in the hashtag dictionary; "#NotHappy" gives not, happy,
 // which negation then reads as "not happy".
-func (x *extractor) hashtag(tag string, clause int32, s *scratch) {
+func (x *extractor) hashtag(tag string, clause int32, s *scratch, saw *[len(signalNames)]bool) {
 	s.tagWork = s.tagWork[:0]
 	for _, r := range tag {
 		if isWordRune(r) {
@@ -410,33 +525,31 @@ func (x *extractor) hashtag(tag string, clause int32, s *scratch) {
 		}
 	}
 	lower := s.tagWork
-	s.emit(fnvBytes(fnvString(fnvOffset, "h:"), lower), func() string { return "h:" + string(lower) })
-
+	s.hashes = append(s.hashes, combine(x.seedTag, wordHash(lower)))
+	if s.naming {
+		s.names = append(s.names, "h:"+string(lower))
+	}
 	// Words written in CamelCase, or letters then digits.
 	if parts := camelSplit(tag); len(parts) > 1 {
 		for _, p := range parts {
-			if wordShape(p) == shapeWord {
-				x.addWord(p, clause, s)
-			}
+			x.addWord(p, clause, s, saw)
 		}
 		return
 	}
 	// A dictionary word at the start or the end of the tag.
 	if before, words, after, ok := x.splitTag(string(lower)); ok {
-		if len(before) >= 3 && wordShape(before) == shapeWord {
-			x.addWord(before, clause, s)
+		if len(before) >= 3 {
+			x.addWord(before, clause, s, saw)
 		}
 		for _, w := range words {
-			x.addWord(w, clause, s)
+			x.addWord(w, clause, s, saw)
 		}
-		if len(after) >= 3 && wordShape(after) == shapeWord {
-			x.addWord(after, clause, s)
+		if len(after) >= 3 {
+			x.addWord(after, clause, s, saw)
 		}
 		return
 	}
-	if wordShape(tag) == shapeWord {
-		x.addWord(tag, clause, s)
-	}
+	x.addWord(tag, clause, s, saw)
 }
 
 // splitTag finds the tag in the dictionary, else the longest entry it
@@ -485,15 +598,15 @@ func camelSplit(tag string) []string {
 }
 
 // markNegation marks the words a negator reaches: the next
-// featureNegationScope words of its clause, up to "but".
+// featureNegationScope words of its clause, up to "but" or another
+// negator.
 func (x *extractor) markNegation(s *scratch) {
-	butHash := fnvString(fnvOffset, "but")
 	for i := range s.words {
-		if !x.negators[s.words[i].hash] {
+		if h := s.words[i].hash; x.negBloom&(1<<(h&63)) == 0 || !x.negators[h] {
 			continue
 		}
 		for j := i + 1; j < len(s.words) && j <= i+featureNegationScope && s.words[j].clause == s.words[i].clause; j++ {
-			if s.words[j].hash == butHash || x.negators[s.words[j].hash] {
+			if s.words[j].hash == x.butHash || x.negators[s.words[j].hash] {
 				break
 			}
 			s.words[j].negated = true
@@ -501,63 +614,51 @@ func (x *extractor) markNegation(s *scratch) {
 	}
 }
 
-// emitWords adds the word and n-gram features of s.words.
+// emitWords adds the word, stem and n-gram features of s.words.
 func (x *extractor) emitWords(s *scratch) {
-	wPrefix := fnvString(fnvOffset, "w:")
-	nPrefix := fnvString(fnvOffset, "n:")
-	bPrefix := fnvString(fnvOffset, "b:")
-	tPrefix := fnvString(fnvOffset, "t:")
-	pPrefix := fnvString(fnvOffset, "p:")
 	for i := range s.words {
 		w := &s.words[i]
-		word := s.buf[w.start:w.end]
 		if w.negated {
-			s.emit(fnvBytes(nPrefix, word), func() string { return "n:" + string(word) })
+			s.hashes = append(s.hashes, combine(x.seedNeg, w.hash))
+			if s.naming {
+				s.names = append(s.names, "n:"+string(s.word(i)))
+			}
 		} else {
-			s.emit(fnvBytes(wPrefix, word), func() string { return "w:" + string(word) })
+			s.hashes = append(s.hashes, combine(x.seedWord, w.hash))
+			if s.naming {
+				s.names = append(s.names, "w:"+string(s.word(i)))
+			}
 		}
-		if stem := stemOf(word); stem != nil {
-			s.emit(fnvBytes(pPrefix, stem), func() string { return "p:" + string(stem) })
+		if w.stem != 0 {
+			s.hashes = append(s.hashes, combine(x.seedStem, w.stem))
+			if s.naming {
+				s.names = append(s.names, "p:"+string(s.word(i)[:stemLen]))
+			}
 		}
 		// N-grams starting here, inside the clause.
-		h := fnvBytes(bPrefix, word)
-		ht := fnvBytes(tPrefix, word)
+		hb := combine(x.seedBigram, w.hash)
+		ht := combine(x.seedNgram, w.hash)
 		for n := 2; n <= maxNgram && i+n-1 < len(s.words); n++ {
 			next := &s.words[i+n-1]
 			if next.clause != w.clause {
 				break
 			}
-			nw := s.buf[next.start:next.end]
 			if n == 2 {
-				h = fnvBytes(fnvByte(h, ' '), nw)
-				s.emit(h, func() string { return "b:" + string(word) + " " + string(nw) })
+				s.hashes = append(s.hashes, combine(hb, next.hash))
+				if s.naming {
+					s.names = append(s.names, "b:"+joinWords(s, i, i+2))
+				}
 			}
-			ht = fnvBytes(fnvByte(ht, ' '), nw)
+			ht = combine(ht, next.hash)
 			if n >= 3 {
-				end := i + n
-				s.emit(ht, func() string { return "t:" + joinWords(s, i, end) })
+				s.hashes = append(s.hashes, ht)
+				if s.naming {
+					s.names = append(s.names, "t:"+joinWords(s, i, i+n))
+				}
 			}
 		}
 	}
 }
-
-// stemOf returns the first stemLen bytes of a word of letters that is
-// longer than that: a crude stem that makes "discriminated",
-// "discrimination" and "discriminatory" one feature, and lets a form never
-// seen in training count like its relatives.
-func stemOf(word []byte) []byte {
-	if len(word) <= stemLen {
-		return nil
-	}
-	for _, c := range word[:stemLen] {
-		if c < 'a' || c > 'z' {
-			return nil
-		}
-	}
-	return word[:stemLen]
-}
-
-const stemLen = 6
 
 func joinWords(s *scratch, from, to int) string {
 	var b strings.Builder
@@ -565,26 +666,17 @@ func joinWords(s *scratch, from, to int) string {
 		if k > from {
 			b.WriteByte(' ')
 		}
-		b.Write(s.buf[s.words[k].start:s.words[k].end])
+		b.Write(s.word(k))
 	}
 	return b.String()
 }
 
-type shape int
-
-const (
-	shapeWord shape = iota
-	shapeNumber
-	shapeAlnum
-)
-
-// wordShape says whether a word is letters, a number, or a mix (order
-// numbers, flight numbers, model names): numbers become signals, not words.
+// wordShape says whether a word is letters, a number, or a mix.
 func wordShape(w string) shape {
 	digits, letters := 0, 0
 	for _, r := range w {
 		switch {
-		case r >= '0' && r <= '9', unicode.IsDigit(r):
+		case unicode.IsDigit(r):
 			digits++
 		case unicode.IsLetter(r):
 			letters++
@@ -599,30 +691,17 @@ func wordShape(w string) shape {
 	return shapeAlnum
 }
 
-// isShouted reports whether w is a word of three letters or more, all in
-// capitals.
-func isShouted(w string) bool {
-	n := 0
-	for _, r := range w {
-		if !unicode.IsLetter(r) {
-			continue
-		}
-		if !unicode.IsUpper(r) {
-			return false
-		}
-		n++
-	}
-	return n >= 3
-}
-
-// isLinkChunk reports whether a whitespace-separated chunk is a link:
-// "https://…", "www.…", "t.co/…", "example.com/path".
+// isLinkChunk reports whether a whitespace-separated chunk is a link
+// ("https://…", "www.…", "t.co/…", "example.com/path") or an email address.
 func isLinkChunk(c string) bool {
+	if strings.IndexByte(c, '.') < 0 && strings.IndexByte(c, ':') < 0 {
+		return false // most chunks: plain words
+	}
 	if strings.Contains(c, "://") || strings.HasPrefix(c, "www.") || strings.HasPrefix(c, "http:") || strings.HasPrefix(c, "https:") {
 		return true
 	}
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.IndexByte(c[at:], '.') > 0 {
-		return true // an email address
+		return true
 	}
 	slash := strings.IndexByte(c, '/')
 	dot := strings.IndexByte(c, '.')
@@ -634,6 +713,10 @@ func isLinkChunk(c string) bool {
 }
 
 func isASCIILetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+
+func isASCIIDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func isASCIIAlnum(b byte) bool { return isASCIILetter(b) || isASCIIDigit(b) }
 
 func isSpaceByte(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'

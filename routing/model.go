@@ -66,11 +66,11 @@ type Model struct {
 	// push is each feature's pull towards each department against the
 	// average of the four classes, in calibrated log-odds: what a Reason
 	// shows. Computed once, as reasons are given for every post.
-	push []float32
-	info        ModelInfo
-	learned     int    // examples applied by Learn
-	base        *Model // the trained model Learn started from; nil for a trained model
-	pool        sync.Pool
+	push    []float32
+	info    ModelInfo
+	learned int    // examples applied by Learn
+	base    *Model // the trained model Learn started from; nil for a trained model
+	pool    sync.Pool
 }
 
 var _ Classifier = (*Model)(nil)
@@ -219,6 +219,34 @@ func newModel(x *extractor, names []string, weights []float32, bias [numClasses]
 type classifyScratch struct {
 	scratch
 	found []int32
+	// seen and count de-duplicate found in reasons: seen[f] == gen marks
+	// feature f as met in this call (sized to the model's features).
+	seen  []uint32
+	count []uint32
+	gen   uint32
+	uniq  []int32
+}
+
+// uniqueFound returns the distinct features of s.found, in order of
+// first occurrence, and leaves how often each occurs in s.count.
+func (s *classifyScratch) uniqueFound(features int) []int32 {
+	if len(s.seen) != features {
+		s.seen, s.count, s.gen = make([]uint32, features), make([]uint32, features), 0
+	}
+	s.gen++
+	if s.gen == 0 { // wrapped: start the marks afresh
+		clear(s.seen)
+		s.gen = 1
+	}
+	s.uniq = s.uniq[:0]
+	for _, f := range s.found {
+		if s.seen[f] != s.gen {
+			s.seen[f], s.count[f] = s.gen, 0
+			s.uniq = append(s.uniq, f)
+		}
+		s.count[f]++
+	}
+	return s.uniq
 }
 
 // Info describes how the model was trained.
@@ -252,7 +280,7 @@ func (m *Model) Classify(p Post) Result {
 	}
 	res.Class = Classes[best]
 	res.Confidence = probs[best]
-	res.Reasons = m.reasons(s.found, best, probs, p.Author)
+	res.Reasons = m.reasons(s, best, probs, p.Author)
 	return res
 }
 
@@ -317,7 +345,7 @@ func softmax(z [numClasses]float64) [numClasses]float64 {
 // department at all. A feature's weight is its push towards a class
 // against the average of the four classes, in calibrated log-odds, times
 // the number of times it occurs.
-func (m *Model) reasons(found []int32, best int, probs [numClasses]float64, a Author) []Reason {
+func (m *Model) reasons(s *classifyScratch, best int, probs [numClasses]float64, a Author) []Reason {
 	// The strongest few for the decided class, and against it, kept in
 	// small sorted arrays: a post has tens of features, and sorting them
 	// all would cost more than classifying.
@@ -327,14 +355,8 @@ func (m *Model) reasons(found []int32, best int, probs [numClasses]float64, a Au
 		against [nAgainst]cand
 		nf, na  int
 	)
-	slices.Sort(found)
-	for i := 0; i < len(found); {
-		j := i
-		for j < len(found) && found[j] == found[i] {
-			j++
-		}
-		idx, count := found[i], float64(j-i)
-		i = j
+	for _, idx := range s.uniqueFound(len(m.names)) {
+		count := float64(s.count[idx])
 		push := m.push[int(idx)*len(Classes) : int(idx)*len(Classes)+len(Classes)]
 		for c, p := range push {
 			v := float64(p) * count

@@ -405,7 +405,7 @@ func Folds(examples []TrainExample, k int) []int {
 	for _, idx := range byClass {
 		slices.SortFunc(idx, func(a, b int) int {
 			return cmp.Or(
-				cmp.Compare(featureHash(examples[a].Text), featureHash(examples[b].Text)),
+				cmp.Compare(wordHashString(examples[a].Text), wordHashString(examples[b].Text)),
 				cmp.Compare(examples[a].Text, examples[b].Text),
 				cmp.Compare(a, b),
 			)
