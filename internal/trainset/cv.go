@@ -34,6 +34,15 @@ type CVReport struct {
 	ComplaintRouted        routing.BinaryF1 `json:"complaint_vs_rest_routed"`
 	ComplaintArgmaxToBrand routing.BinaryF1 `json:"complaint_vs_rest_argmax_brand_addressed"`
 	ComplaintRoutedToBrand routing.BinaryF1 `json:"complaint_vs_rest_routed_brand_addressed"`
+	// ComplaintAgreed leaves out the non-complaints we read as requests for
+	// help (our support, the paper's "not a complaint"): where the two
+	// label sets agree on what is and is not support's business.
+	ComplaintAgreed routing.BinaryF1 `json:"complaint_vs_rest_argmax_brand_addressed_agreed"`
+	// Thresholds shows what min_confidence does: for each value, the share
+	// of support/reputation/promotional posts routed to a department, how
+	// many of those are right, and the share of posts labelled none that
+	// are routed anyway.
+	Thresholds []Threshold `json:"thresholds"`
 	// BySource is the share of each source's examples given their label
 	// (argmax over all four classes, none included).
 	BySource map[string]float64 `json:"accuracy_by_source"`
@@ -44,9 +53,12 @@ type CVReport struct {
 	results []routing.Result // out-of-fold, by example
 }
 
-// Prediction is one out-of-fold answer.
-type Prediction struct {
-	Logits [4]float64 // uncalibrated, in the order support, reputation, promotional, none
+// Threshold is the effect of one min_confidence.
+type Threshold struct {
+	MinConfidence float64 `json:"min_confidence"`
+	Routed        float64 `json:"routed"`      // share of labelled posts above it
+	Precision     float64 `json:"precision"`   // share of those with the right class
+	NoneRouted    float64 `json:"none_routed"` // share of posts labelled none above it
 }
 
 // CrossValidate trains k models, each without one fold (routing.Folds),
@@ -105,6 +117,7 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 	var (
 		truthAll, argmaxAll, routedAll    []bool
 		truthBrand, argmaxBrand, routedBr []bool
+		truthAgreed, argmaxAgreed         []bool
 		sourceN                           = make(map[string]int)
 		sourceOK                          = make(map[string]int)
 		bins                              [10]struct {
@@ -141,6 +154,9 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 			truthAll, argmaxAll, routedAll = append(truthAll, truth), append(argmaxAll, argmax), append(routedAll, routed)
 			if ex.Source != SourceNotToBrand {
 				truthBrand, argmaxBrand, routedBr = append(truthBrand, truth), append(argmaxBrand, argmax), append(routedBr, routed)
+				if !(ex.Source == SourceNotComplaint && ex.Class == routing.Support) {
+					truthAgreed, argmaxAgreed = append(truthAgreed, truth), append(argmaxAgreed, argmax)
+				}
 			}
 		}
 	}
@@ -155,6 +171,33 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 	r.ComplaintRouted = routing.NewBinaryF1(truthAll, routedAll)
 	r.ComplaintArgmaxToBrand = routing.NewBinaryF1(truthBrand, argmaxBrand)
 	r.ComplaintRoutedToBrand = routing.NewBinaryF1(truthBrand, routedBr)
+	r.ComplaintAgreed = routing.NewBinaryF1(truthAgreed, argmaxAgreed)
+	for _, t := range []float64{0.35, 0.45, 0.55, 0.65, 0.75} {
+		var labelled, routed, right, none, noneRouted int
+		for i, ex := range s.Examples {
+			res := r.results[i]
+			if ex.Class.Valid() {
+				labelled++
+				if res.Confidence >= t {
+					routed++
+					if res.Class == ex.Class {
+						right++
+					}
+				}
+			} else {
+				none++
+				if res.Confidence >= t {
+					noneRouted++
+				}
+			}
+		}
+		r.Thresholds = append(r.Thresholds, Threshold{
+			MinConfidence: t,
+			Routed:        round4(ratio(routed, labelled)),
+			Precision:     round4(ratio(right, routed)),
+			NoneRouted:    round4(ratio(noneRouted, none)),
+		})
+	}
 	for src, n := range sourceN {
 		r.BySource[src] = round4(float64(sourceOK[src]) / float64(n))
 	}
@@ -219,6 +262,13 @@ func meanStd(xs []float64) (float64, float64) {
 		v += (x - mean) * (x - mean) / float64(len(xs))
 	}
 	return mean, math.Sqrt(v)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
 
 func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
