@@ -223,8 +223,16 @@ func (x *extractor) extract(text string, s *scratch) {
 	)
 	for i := 0; i < len(text); {
 		// Whitespace-separated chunks: links and mentions are recognised whole.
-		for i < len(text) && isSpaceByte(text[i]) {
-			i++
+		for i < len(text) {
+			if isSpaceByte(text[i]) {
+				i++
+				continue
+			}
+			if r, size := utf8.DecodeRuneInString(text[i:]); r >= utf8.RuneSelf && unicode.IsSpace(r) {
+				i += size // a no-break space, an ideographic space, …
+				continue
+			}
+			break
 		}
 		if i >= len(text) {
 			break
@@ -292,12 +300,7 @@ func (x *extractor) extract(text string, s *scratch) {
 					}
 					break
 				}
-				switch x.addWord(chunk[k:end], clause, s, &saw) {
-				case shapeNumber:
-					saw[sigNumber] = true
-				case shapeAlnum:
-					saw[sigAlnum] = true
-				}
+				x.addWord(chunk[k:end], clause, s, &saw)
 				k = end
 			case r == '@' && (k == 0 || !isWordRune(prevRune(chunk, k))):
 				k += size
@@ -383,7 +386,7 @@ const (
 
 // addWord normalises word (lowercase, apostrophes dropped, runs of three
 // or more of a letter cut to two) and appends it, unless it holds digits:
-// numbers and codes are signals, not words. A word whose runs were cut
+// numbers and codes are signals, not words, and are marked in saw. A word whose runs were cut
 // also adds the form with single letters as a word feature ("loooove" →
 // "loove" and "love"), since either may be the real word.
 func (x *extractor) addWord(word string, clause int32, s *scratch, saw *[len(signalNames)]bool) shape {
@@ -419,8 +422,10 @@ func (x *extractor) addWord(word string, clause int32, s *scratch, saw *[len(sig
 	}
 	switch {
 	case digits > 0 && letters == 0:
+		saw[sigNumber] = true
 		return shapeNumber
 	case digits > 0:
+		saw[sigAlnum] = true
 		return shapeAlnum
 	}
 	if upper >= 3 && upper == letters {
