@@ -24,7 +24,9 @@ type LearnOptions struct {
 	// flip the model. Default 3.
 	MaxUserWeight float64
 	// Strength (L2) ties the learned weights to the trained ones; larger
-	// values make each example count less. Default 1.
+	// values make each example count less. Default 8: one person's
+	// examples (weight 3 at most) settle a close call but cannot overturn
+	// a decision the model is sure of, while many people agreeing can.
 	Strength float64
 	// MaxExamples keeps only the most recent examples. Default 5000.
 	MaxExamples int
@@ -32,12 +34,15 @@ type LearnOptions struct {
 	MaxIter int
 }
 
+// newWordStrength scales Strength for features the trained model lacks.
+const newWordStrength = 0.5
+
 func (o LearnOptions) withDefaults() LearnOptions {
 	if o.MaxUserWeight <= 0 {
 		o.MaxUserWeight = 3
 	}
 	if o.Strength <= 0 {
-		o.Strength = 1
+		o.Strength = 8
 	}
 	if o.MaxExamples <= 0 {
 		o.MaxExamples = 5000
@@ -115,11 +120,14 @@ func (m *Model) Learn(examples []Example, opts LearnOptions) (*Model, error) {
 	}
 	p := newProblem(len(touched))
 	p.l2 = opts.Strength
+	p.l2f = make([]float32, len(touched))
 	p.fixedBias = true // corrections move words, not the model's overall leaning
 	p.bias0 = base.bias
 	p.scale = 1 / base.temperature
 	for i, idx := range touched {
+		p.l2f[i] = newWordStrength
 		if int(idx) < len(base.names) {
+			p.l2f[i] = 1
 			for c := range numClasses {
 				p.prior[i*numClasses+c] = float64(base.weights[int(idx)*numClasses+c])
 			}

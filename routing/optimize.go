@@ -27,6 +27,7 @@ type problem struct {
 	scale  float64
 	prior  []float64 // nf × numClasses
 	l2     float64
+	l2f    []float32 // per feature, a factor on l2; nil: 1 for all
 	bias0  [numClasses]float64
 	biasL2 float64
 	// fixedBias keeps b at bias0.
@@ -95,8 +96,12 @@ func (p *problem) eval(theta, grad []float64) float64 {
 	}
 	for j := range w {
 		diff := w[j] - p.prior[j]
-		loss += p.l2 / 2 * diff * diff
-		gw[j] += p.l2 * diff
+		l2 := p.l2
+		if p.l2f != nil {
+			l2 *= float64(p.l2f[j/numClasses])
+		}
+		loss += l2 / 2 * diff * diff
+		gw[j] += l2 * diff
 	}
 	if p.fixedBias {
 		clear(gb)
