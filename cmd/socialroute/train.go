@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/socialroute/socialroute/internal/trainset"
 	"github.com/socialroute/socialroute/routing"
@@ -64,8 +66,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stderr, "%d examples: %d support, %d reputation, %d promotional, %d none\n",
 		len(set.Examples), counts[routing.Support], counts[routing.Reputation], counts[routing.Promotional], counts[routing.None])
-	for reason, n := range set.Skipped {
-		fmt.Fprintf(stderr, "  skipped %d: %s\n", n, reason)
+	for _, reason := range slices.Sorted(maps.Keys(set.Skipped)) {
+		fmt.Fprintf(stderr, "  skipped %d: %s\n", set.Skipped[reason], reason)
 	}
 
 	if *folds > 1 {
