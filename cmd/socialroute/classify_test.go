@@ -139,6 +139,10 @@ func TestEvalCommand(t *testing.T) {
 		t.Errorf("accuracy %.2f on six clear posts; per class %+v", *r.Accuracy, r.PerClass)
 	}
 
+	code, stdout, _ = runCmd(t, "eval", "-keywords", "-json", file)
+	if code != 0 || !strings.Contains(stdout, `"macro_f1"`) {
+		t.Errorf("eval -keywords: exit %d, %s", code, stdout)
+	}
 	code, stdout, _ = runCmd(t, "eval", file)
 	for _, s := range []string{"6 posts from", "macro-F1", "accuracy", "confusion (rows: label, columns: predicted)", "promotional"} {
 		if code != 0 || !strings.Contains(stdout, s) {
@@ -157,6 +161,7 @@ func TestEvalCommand(t *testing.T) {
 		{"bad line", []string{"eval", writeFile(t, dir, "bad.jsonl", "{\"text\": \"x\", \"label\": \"sales\"}\n")}, 1, `bad.jsonl:1: "label" "sales"`},
 		{"none label", []string{"eval", writeFile(t, dir, "none.jsonl", "{\"text\": \"x\", \"label\": \"none\"}\n")}, 1, `post 1: label "none" cannot be evaluated`},
 		{"empty", []string{"eval", writeFile(t, dir, "empty.jsonl", "\n")}, 1, "no posts"},
+		{"keywords with a model", []string{"eval", "-keywords", "-model", "m.model", file}, 2, "-keywords measures the keyword classifier"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

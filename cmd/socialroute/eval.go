@@ -11,9 +11,10 @@ import (
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "[-json] [-model FILE] [-db FILE] [-min-confidence X] FILE.jsonl\n\nFILE.jsonl holds one post a line: {\"text\": \"...\", \"label\": \"support|reputation|promotional\"},\noptionally with \"author\": {\"followers\": N, \"verified\": true}.", stderr)
+	fs := newFlags("eval", "[-json] [-model FILE] [-db FILE] [-keywords] [-min-confidence X] FILE.jsonl\n\nFILE.jsonl holds one post a line: {\"text\": \"...\", \"label\": \"support|reputation|promotional\"},\noptionally with \"author\": {\"followers\": N, \"verified\": true}.", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object: macro_f1, accuracy, per_class, confusion (and, with -db, the same without learned examples)")
 	minConf := fs.Float64("min-confidence", 0.55, "posts below this confidence are counted as unsure (they would go to triage)")
+	keywords := fs.Bool("keywords", false, "measure the keyword classifier (the lexicon alone) instead of the model, for comparison")
 	src := addModelFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -23,6 +24,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *minConf < 0 || *minConf > 1 {
 		return fmt.Errorf("%w: -min-confidence %v not in [0, 1]", errUsage, *minConf)
+	}
+	if *keywords && (*src.db != "" || *src.path != "") {
+		return fmt.Errorf("%w: -keywords measures the keyword classifier: it takes no -model or -db", errUsage)
 	}
 	posts, err := trainset.ReadJSONL(fs.Arg(0))
 	if err != nil {
@@ -36,11 +40,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(posts) == 0 {
 		return fmt.Errorf("%s: no posts", fs.Arg(0))
 	}
-	c, err := src.load()
-	if err != nil {
+	var c *loadedModel
+	if *keywords {
+		c = &loadedModel{name: "keywords (lexicon only)"}
+	} else if c, err = src.load(); err != nil {
 		return err
 	}
-	measure := func(m *routing.Model) routing.Report {
+	measure := func(m routing.Classifier) routing.Report {
 		t := routing.NewTally(*minConf)
 		for _, p := range posts {
 			post := routing.Post{Text: p.Text}
@@ -51,7 +57,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return t.Report()
 	}
-	report := measure(c.model)
+	var report routing.Report
+	if *keywords {
+		report = measure(routing.NewKeywordClassifier())
+	} else {
+		report = measure(c.model)
+	}
 	var base *routing.Report
 	if *src.db != "" {
 		b := measure(c.base)
@@ -74,7 +85,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(stdout, "%d posts from %s; model %s (%d features)\n", len(posts), fs.Arg(0), c.name, c.model.Features())
+	if c.model != nil {
+		fmt.Fprintf(stdout, "%d posts from %s; model %s (%d features)\n", len(posts), fs.Arg(0), c.name, c.model.Features())
+	} else {
+		fmt.Fprintf(stdout, "%d posts from %s; %s\n", len(posts), fs.Arg(0), c.name)
+	}
 	if base != nil {
 		fmt.Fprintf(stdout, "\nwith %d learned examples from %s:\n", c.learned, *src.db)
 	}
