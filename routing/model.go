@@ -82,9 +82,12 @@ type ModelInfo struct {
 	Options  TrainOptions   `json:"options"`
 }
 
-// featureLabel is a feature as a Reason shows it.
+// featureLabel is a feature as a Reason shows it. Hidden features count
+// but are not listed: a post's length, like the classes' base rates, is
+// not something a reader can act on or argue with.
 type featureLabel struct {
 	kind, detail string
+	hidden       bool
 }
 
 func labelFor(name string) featureLabel {
@@ -92,21 +95,24 @@ func labelFor(name string) featureLabel {
 	switch kind {
 	case kindWord:
 		if r := firstRune(rest); isEmoji(r) {
-			return featureLabel{"emoji", rest}
+			return featureLabel{kind: "emoji", detail: rest}
 		}
-		return featureLabel{"word", rest}
+		return featureLabel{kind: "word", detail: rest}
 	case kindNegated:
-		return featureLabel{"negated", "not … " + rest}
+		return featureLabel{kind: "negated", detail: "not … " + rest}
 	case kindBigram, kindNgram:
-		return featureLabel{"phrase", rest}
+		return featureLabel{kind: "phrase", detail: rest}
 	case kindHashtag:
-		return featureLabel{"hashtag", "#" + rest}
+		return featureLabel{kind: "hashtag", detail: "#" + rest}
 	case kindStem:
-		return featureLabel{"word", rest + "…"}
+		return featureLabel{kind: "word", detail: rest + "…"}
 	case kindSignal:
-		return featureLabel{"signal", signalDetail(rest)}
+		if strings.HasPrefix(rest, "words:") {
+			return featureLabel{"length", rest, true}
+		}
+		return featureLabel{kind: "signal", detail: signalDetail(rest)}
 	}
-	return featureLabel{"feature", name}
+	return featureLabel{kind: "feature", detail: name}
 }
 
 func signalDetail(s string) string {
@@ -126,10 +132,7 @@ func signalDetail(s string) string {
 	case signalNumber:
 		return "a number"
 	case signalAlnum:
-		return "an order, flight or model number"
-	}
-	if n, ok := strings.CutPrefix(s, "words:"); ok {
-		return n + " words long"
+		return "letters and digits mixed (an order, flight or model number, a time)"
 	}
 	return s
 }
@@ -356,6 +359,9 @@ func (m *Model) reasons(s *classifyScratch, best int, probs [numClasses]float64,
 		nf, na  int
 	)
 	for _, idx := range s.uniqueFound(len(m.names)) {
+		if m.labels[idx].hidden {
+			continue
+		}
 		count := float64(s.count[idx])
 		push := m.push[int(idx)*len(Classes) : int(idx)*len(Classes)+len(Classes)]
 		for c, p := range push {
