@@ -115,7 +115,9 @@ func writeCV(w io.Writer, r *trainset.CVReport) {
 	fmt.Fprintf(w, "  brand-addressed tweets, routed to support:       %.3f / %.3f\n", r.ComplaintRoutedToBrand.Macro, r.ComplaintRoutedToBrand.Positive)
 	fmt.Fprintf(w, "  all tweets (random ones too), class support:     %.3f / %.3f\n", r.ComplaintArgmax.Macro, r.ComplaintArgmax.Positive)
 	fmt.Fprintf(w, "  all tweets (random ones too), routed to support: %.3f / %.3f\n", r.ComplaintRouted.Macro, r.ComplaintRouted.Positive)
-	fmt.Fprintf(w, "  brand-addressed, without the help requests we label support: %.3f / %.3f\n", r.ComplaintAgreed.Macro, r.ComplaintAgreed.Positive)
+	fmt.Fprintf(w, "  brand-addressed, without the help requests we label support:\n")
+	fmt.Fprintf(w, "    class support:                                 %.3f / %.3f\n", r.ComplaintAgreed.Macro, r.ComplaintAgreed.Positive)
+	fmt.Fprintf(w, "    routed to support:                             %.3f / %.3f\n", r.ComplaintRoutedAgreed.Macro, r.ComplaintRoutedAgreed.Positive)
 	fmt.Fprintf(w, "\nmin_confidence  routed  right  none routed\n")
 	for _, t := range r.Thresholds {
 		fmt.Fprintf(w, "%15.2f  %5.1f%%  %4.1f%%  %10.1f%%\n", t.MinConfidence, 100*t.Routed, 100*t.Precision, 100*t.NoneRouted)

@@ -37,7 +37,8 @@ type CVReport struct {
 	// ComplaintAgreed leaves out the non-complaints we read as requests for
 	// help (our support, the paper's "not a complaint"): where the two
 	// label sets agree on what is and is not support's business.
-	ComplaintAgreed routing.BinaryF1 `json:"complaint_vs_rest_argmax_brand_addressed_agreed"`
+	ComplaintAgreed       routing.BinaryF1 `json:"complaint_vs_rest_argmax_brand_addressed_agreed"`
+	ComplaintRoutedAgreed routing.BinaryF1 `json:"complaint_vs_rest_routed_brand_addressed_agreed"`
 	// Thresholds shows what min_confidence does: for each value, the share
 	// of support/reputation/promotional posts routed to a department, how
 	// many of those are right, and the share of posts labelled none that
@@ -118,6 +119,7 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 		truthAll, argmaxAll, routedAll    []bool
 		truthBrand, argmaxBrand, routedBr []bool
 		truthAgreed, argmaxAgreed         []bool
+		routedAgreed                      []bool
 		sourceN                           = make(map[string]int)
 		sourceOK                          = make(map[string]int)
 		bins                              [10]struct {
@@ -156,6 +158,7 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 				truthBrand, argmaxBrand, routedBr = append(truthBrand, truth), append(argmaxBrand, argmax), append(routedBr, routed)
 				if !(ex.Source == SourceNotComplaint && ex.Class == routing.Support) {
 					truthAgreed, argmaxAgreed = append(truthAgreed, truth), append(argmaxAgreed, argmax)
+					routedAgreed = append(routedAgreed, routed)
 				}
 			}
 		}
@@ -172,6 +175,7 @@ func (s *Set) CrossValidate(opts routing.TrainOptions, k int) (*CVReport, error)
 	r.ComplaintArgmaxToBrand = routing.NewBinaryF1(truthBrand, argmaxBrand)
 	r.ComplaintRoutedToBrand = routing.NewBinaryF1(truthBrand, routedBr)
 	r.ComplaintAgreed = routing.NewBinaryF1(truthAgreed, argmaxAgreed)
+	r.ComplaintRoutedAgreed = routing.NewBinaryF1(truthAgreed, routedAgreed)
 	for _, t := range []float64{0.35, 0.45, 0.55, 0.65, 0.75} {
 		var labelled, routed, right, none, noneRouted int
 		for i, ex := range s.Examples {
