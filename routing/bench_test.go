@@ -74,3 +74,13 @@ func BenchmarkModelClassifyLong(b *testing.B) {
 		m.Classify(p)
 	}
 }
+
+// BenchmarkDefaultModel measures reading the built-in model, done once at
+// start.
+func BenchmarkDefaultModel(b *testing.B) {
+	for b.Loop() {
+		if _, err := DefaultModel(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
