@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,6 +81,28 @@ func BenchmarkModelClassifyLong(b *testing.B) {
 func BenchmarkDefaultModel(b *testing.B) {
 	for b.Loop() {
 		if _, err := DefaultModel(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLearn measures re-fitting the built-in model to 1,000 people's
+// examples, as the app does after each reclassification.
+func BenchmarkLearn(b *testing.B) {
+	m, err := DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	posts := benchPosts(b)
+	exs := make([]Example, 1000)
+	for i := range exs {
+		p := posts[i%len(posts)]
+		p.ID = strconv.Itoa(i)
+		exs[i] = Example{Post: p, Class: Classes[i%len(Classes)], User: "U" + strconv.Itoa(i%40)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Learn(exs, LearnOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
