@@ -139,8 +139,8 @@ type Labelled struct {
 }
 
 // ReadJSONL reads labelled posts, one JSON object a line; blank lines are
-// skipped. Labels may be support, reputation, promotional or none. Errors
-// name the file and line.
+// skipped. Labels may be support, reputation, promotional or none, in any
+// case. Errors name the file and line.
 func ReadJSONL(path string) ([]Labelled, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -160,12 +160,13 @@ func DecodeJSONL(r io.Reader, name string) ([]Labelled, error) {
 		if len(strings.TrimSpace(string(b))) == 0 {
 			continue
 		}
+		// Other keys (an id, a source) are allowed and ignored; labels are
+		// read case-insensitively.
 		var l Labelled
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
+		if err := json.Unmarshal(b, &l); err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
 		}
+		l.Label = routing.Class(strings.ToLower(strings.TrimSpace(string(l.Label))))
 		switch {
 		case strings.TrimSpace(l.Text) == "":
 			return nil, fmt.Errorf("%s:%d: \"text\" is missing or blank", name, line)

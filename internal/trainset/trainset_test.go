@@ -114,22 +114,24 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestDecodeJSONL(t *testing.T) {
-	good := `{"text": "my order never arrived", "label": "support"}
+	good := `{"text": "my order never arrived", "label": "support", "id": 17, "source": "x"}
 
-{"text": "big account", "label": "reputation", "author": {"followers": 250000, "verified": true}}
+{"text": "big account", "label": " Reputation", "author": {"followers": 250000, "verified": true}}
 `
 	got, err := DecodeJSONL(strings.NewReader(good), "good.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[1].Author == nil || got[1].Author.Followers != 250000 || !got[1].Author.Verified {
+	if len(got) != 2 || got[0].Label != routing.Support || got[1].Label != routing.Reputation ||
+		got[1].Author == nil || got[1].Author.Followers != 250000 || !got[1].Author.Verified {
 		t.Fatalf("got %+v", got)
 	}
 	tests := []struct {
 		name, in, want string
 	}{
 		{"not json", `{"text": "a", "label": "support"}` + "\nnope\n", "bad.jsonl:2: invalid character"},
-		{"unknown field", `{"text": "a", "label": "support", "lable": "x"}`, `bad.jsonl:1: json: unknown field "lable"`},
+		{"misspelt label key", `{"text": "a", "lable": "support"}`, `bad.jsonl:1: "label" "" is not support`},
+		{"label not a string", `{"text": "a", "label": 1}`, "bad.jsonl:1: json: cannot unmarshal number"},
 		{"unknown label", `{"text": "a", "label": "sales"}`, `bad.jsonl:1: "label" "sales" is not support, reputation, promotional or none`},
 		{"blank text", `{"text": "  ", "label": "support"}`, `bad.jsonl:1: "text" is missing or blank`},
 		{"no text", `{"label": "support"}`, `bad.jsonl:1: "text" is missing or blank`},
