@@ -23,7 +23,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dir := fs.String("dir", filepath.Join("routing", "train"), "our labels for the data sets' rows, written examples (*.jsonl) and exclude.txt")
 	out := fs.String("o", filepath.Join("routing", "model", "socialroute.model"), "model file to write")
 	folds := fs.Int("cv", 5, "cross-validate with this many folds first, and calibrate on them (0: no cross-validation, temperature 1)")
-	holdout := fs.String("holdout-out", "", "hold one fifth of the examples out of training and write its support/reputation/promotional posts to this JSONL file, for `socialroute eval`")
+	holdout := fs.String("holdout-out", "", "hold one fifth of the examples out of training and write its support/reputation/promotional posts to `FILE` (JSONL), for socialroute eval")
 	asJSON := fs.Bool("json", false, "print the cross-validation report as JSON")
 	def := routing.DefaultTrainOptions()
 	l2 := fs.Float64("l2", def.L2, "pull of the weights towards the lexicon prior")
