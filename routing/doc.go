@@ -8,7 +8,27 @@
 // built and safe for concurrent use; a change of routing rules builds a new
 // Router and the caller swaps it in.
 //
+// # Model
+//
+// Model is the classifier socialroute uses: multinomial logistic
+// regression over the words, negated words, word pairs, lexicon phrases,
+// stems, hashtags, emoji and form signals of a post (features.go), trained
+// by Train with the keyword lexicon below as its prior, and shipped as
+// model/socialroute.model, built into the binary (DefaultModel). It scores
+// four classes: the three departments and None (thanks, chit-chat), so a
+// post for nobody gets a low confidence and goes to triage. Scores are
+// calibrated on held-out data (FitTemperature); the author's reach is
+// added for reputation after calibration. Every Result lists the features
+// that pushed most towards its class and the strongest ones pulling
+// elsewhere. Model.Learn applies examples people gave by reclassifying
+// posts, bounded per person, and returns a new Model. MODEL.md describes
+// the data, the features and what the model measures.
+//
 // # Keyword classifier
+//
+// The keyword classifier is the lexicon alone, kept as the model's prior
+// and as the baseline it is measured against (`socialroute eval
+// -keywords`).
 //
 // KeywordClassifier scores a post with a lexicon written from the domain
 // (lexicon.go). The text is normalised first: lowercased, URLs and

@@ -146,6 +146,18 @@ func builtinLexicon() []lexGroup {
 		{class: Reputation, weight: 2, terms: []string{
 			"not ethical", "not safe", "dishonest", "not transparent", "not honest",
 		}},
+		{class: Reputation, weight: 2, terms: []string{
+			// press, named the ways newsrooms write
+			"spokesperson", "spokesman", "spokeswoman", "press office", "press team", "comms team",
+			"communications team", "media team", "media contact", "media request", "media requests",
+			"on deadline", "right of reply", "whistleblower", "whistleblowers", "walkout", "picket",
+			"tax avoidance", "tax evasion", "misconduct", "wrongdoing", "watchdog", "censorship",
+		}},
+		{class: Reputation, weight: 1.5, terms: []string{
+			"accountable", "accountability", "publish", "publishing", "bulletin", "segment", "podcast",
+			"parliament", "congress", "senator", "senators", "lobbying", "lobbyists", "politician",
+			"politicians", "donations", "donated", "solidarity", "fined", "hearing", "exploitative",
+		}},
 		{class: Reputation, weight: 1.25, terms: []string{
 			"fired", "court", "editor", "exposed", "employees", "workers", "environmental", "safety",
 			"interview", "investigating",

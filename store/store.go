@@ -93,7 +93,7 @@ func Open(path string, opts Options) (*Store, error) {
 
 func initBuckets(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketPosts, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta,
-		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics} {
+		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics, bucketExamples} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}

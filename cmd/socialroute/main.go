@@ -28,6 +28,9 @@ func commands() []command {
 		{"rules", "export or import the routing rules stored in the database (while the daemon is stopped)", runRules},
 		{"backup", "write a consistent copy of the database (works while the daemon runs, with http.admin_token)", runBackup},
 		{"version", "print version, commit and Go version", runVersion},
+		{"classify", "classify a post (TEXT or each line of standard input) and explain why", runClassify},
+		{"eval", "measure the classifier on labelled posts (JSONL): precision, recall, F1, confusion", runEval},
+		{"train", "build the model file from the labelled data sets (see MODEL.md)", runTrain},
 	}
 }
 

@@ -41,6 +41,8 @@ type App struct {
 	bot    *bot.Bot
 	ln     net.Listener
 	now    func() time.Time
+
+	learner *Learner
 }
 
 // New opens the store, builds routing, the webhook server and the bot, and
@@ -57,11 +59,15 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		}
 	}()
 
-	router, err := NewRouter(cfg.Routing)
+	a.store, err = store.Open(cfg.Store.Path, store.Options{Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}
-	a.store, err = store.Open(cfg.Store.Path, store.Options{Now: opts.Now})
+	a.learner, err = newLearner(a.store, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	router, err := NewRouter(cfg.Routing, a.learner)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +118,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.bot.SetLearner(a.learner)
 	sources := make([]ingest.Source, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
 		sources = append(sources, ingest.Source{
@@ -142,8 +149,10 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	return a, nil
 }
 
-// NewRouter builds the routing value described by the configuration.
-func NewRouter(rc config.Routing) (*routing.Router, error) {
+// NewRouter builds the routing value described by the configuration,
+// classifying with c (the App's Learner: the built-in model with the
+// examples learned from Slack).
+func NewRouter(rc config.Routing, c routing.Classifier) (*routing.Router, error) {
 	deps := make([]routing.Department, 0, len(rc.Departments))
 	for _, d := range rc.Departments {
 		dep := routing.Department{Name: d.Name, Channel: d.Channel}
@@ -156,12 +165,25 @@ func NewRouter(rc config.Routing) (*routing.Router, error) {
 		Departments:   deps,
 		TriageChannel: rc.TriageChannel,
 		MinConfidence: rc.MinConfidence,
-	}, routing.NewKeywordClassifier())
+	}, c)
 	if err != nil {
 		return nil, fmt.Errorf("routing: %w", err)
 	}
 	return r, nil
 }
+
+// newLearner loads the built-in model and applies the examples stored in st.
+func newLearner(st *store.Store, log zerolog.Logger) (*Learner, error) {
+	m, err := routing.DefaultModel()
+	if err != nil {
+		return nil, err
+	}
+	return NewLearner(st, m, routing.LearnOptions{}, log)
+}
+
+// Learner is the classifier that learns from reclassifications; the bot
+// calls its Learn after a post is reclassified in Slack.
+func (a *App) Learner() *Learner { return a.learner }
 
 // Addr is the address the webhook server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }

@@ -166,6 +166,10 @@ func TestReclassifyMovesThePost(t *testing.T) {
 	if !found {
 		t.Errorf("history lacks the reclassification: %+v", r.History)
 	}
+	exs, err := d.app.Store().Examples()
+	if err != nil || len(exs) != 1 || exs[0].Class != "reputation" || exs[0].User != "U5" || exs[0].Post.Text != r.Post.Text {
+		t.Errorf("stored examples %+v, %v; want the correction", exs, err)
+	}
 }
 
 func TestAppHomeCounts(t *testing.T) {
