@@ -12,9 +12,14 @@ import (
 )
 
 // Due returns up to limit outbox entries, oldest first, that are ready for
-// a delivery attempt at now. Parked entries are skipped. The second result
-// is the earliest NextAt among entries not yet due (zero if none), so the
-// caller knows when to look again.
+// a delivery attempt at now. Parked entries are skipped. When fewer than
+// limit are due, the second result is the earliest NextAt among entries not
+// yet due (zero if none), so the caller knows when to look again; when limit
+// entries are returned it is zero, since the caller comes back for more at
+// once.
+//
+// The scan stops at the limit-th due entry: with a backlog of a burst's
+// posts, each call reads what it returns, not the whole outbox.
 func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 	var (
 		out  []Pending
@@ -38,7 +43,7 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				continue
 			}
 			if len(out) >= limit {
-				continue // still scanning for next
+				break
 			}
 			e.PostID = ulid.ULID(k).String()
 			var rec Record
@@ -46,6 +51,9 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				return fmt.Errorf("decode post %s: %w", e.PostID, err)
 			}
 			out = append(out, Pending{Entry: e, Record: rec})
+		}
+		if len(out) >= limit {
+			next = time.Time{}
 		}
 		return nil
 	})
@@ -95,7 +103,7 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 		return routing.Decision{}, err
 	}
 	var kept routing.Decision
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		rec, err := getRecord(tx, key)
 		if err != nil {
 			return err
@@ -119,7 +127,7 @@ func (s *Store) Delivered(id, channel, ts string) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		rec, err := getRecord(tx, key)
 		if err != nil {
 			return err
@@ -161,7 +169,7 @@ func (s *Store) updateEntry(id string, fn func(*OutboxEntry)) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
+	err = s.update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
 	return s.wrap("update outbox entry "+id, err)
 }
 

@@ -28,10 +28,10 @@ type Options struct {
 	// Timeout bounds the wait for bbolt's file lock, held by another
 	// process using the same file. Default 1s.
 	Timeout time.Duration
-	// QueueSize bounds the ingest requests waiting for a commit; beyond it
-	// Ingest fails fast with ErrBusy. Default 4096.
+	// QueueSize bounds the writes waiting for a commit; beyond it Ingest
+	// fails fast with ErrBusy. Default 4096.
 	QueueSize int
-	// MaxBatch bounds how many ingest requests share one commit. Default 512.
+	// MaxBatch bounds how many writes share one commit. Default 512.
 	MaxBatch int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -43,7 +43,7 @@ type Store struct {
 	opts Options
 	now  func() time.Time
 
-	queue chan *ingestReq
+	queue chan *write
 	stop  chan struct{}
 	done  chan struct{}
 	wake  chan struct{}
@@ -82,7 +82,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db:    db,
 		opts:  opts,
 		now:   opts.Now,
-		queue: make(chan *ingestReq, opts.QueueSize),
+		queue: make(chan *write, opts.QueueSize),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
