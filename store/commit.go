@@ -98,6 +98,7 @@ func (s *Store) commit(batch []*write) {
 	for len(batch) > 0 {
 		failed, wake := -1, false
 		err := s.db.Update(func(tx *bolt.Tx) error {
+			packAppendBuckets(tx)
 			for i, w := range batch {
 				w.wake = false
 				if err := w.fn(tx); err != nil {
@@ -120,5 +121,26 @@ func (s *Store) commit(batch []*write) {
 			s.signal()
 		}
 		return
+	}
+}
+
+// appendFill is how full bbolt packs a page when it splits one in the
+// buckets whose keys grow with time.
+const appendFill = 0.9
+
+// packAppendBuckets sets appendFill on the buckets whose keys grow with
+// time: posts, decisions and deliveries (ULIDs), dedupe (platform ids,
+// increasing per platform) and messages (Slack ts, increasing per channel).
+// New keys land at the right edge and values are written once (record.go),
+// so pages behind that edge are seldom written again; bbolt's default of
+// splitting at 50% would leave them half empty for good. The outbox is a
+// queue, emptied from the front, and keeps the default.
+// Writable transactions hand out one *Bucket per name, so the setting holds
+// for every write in the batch.
+func packAppendBuckets(tx *bolt.Tx) {
+	for _, name := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketMessages} {
+		if b := tx.Bucket(name); b != nil {
+			b.FillPercent = appendFill
+		}
 	}
 }

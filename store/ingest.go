@@ -82,9 +82,9 @@ func (s *Store) ingest(tx *bolt.Tx, posts []routing.Post) ([]IngestResult, error
 		if p.ReceivedAt.IsZero() {
 			p.ReceivedAt = now
 		}
-		rec, err := json.Marshal(Record{Post: *p})
+		rec, err := encodePost(Record{Post: *p})
 		if err != nil {
-			return nil, fmt.Errorf("encode post: %w", err)
+			return nil, err
 		}
 		if err := postsB.Put(id[:], rec); err != nil {
 			return nil, err

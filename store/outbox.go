@@ -26,7 +26,6 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 		next time.Time
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		posts := tx.Bucket(bucketPosts)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var e OutboxEntry
@@ -46,9 +45,9 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				break
 			}
 			e.PostID = ulid.ULID(k).String()
-			var rec Record
-			if err := json.Unmarshal(posts.Get(k), &rec); err != nil {
-				return fmt.Errorf("decode post %s: %w", e.PostID, err)
+			rec, err := getRecord(tx, k)
+			if err != nil {
+				return fmt.Errorf("post %s: %w", e.PostID, err)
 			}
 			out = append(out, Pending{Entry: e, Record: rec})
 		}
@@ -104,17 +103,17 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 	}
 	var kept routing.Decision
 	err = s.update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, key)
+		stored, err := getDecision(tx, key)
 		if err != nil {
 			return err
 		}
-		if rec.Decision == nil {
-			rec.Decision = &d
-			if err := putRecord(tx, key, rec); err != nil {
+		if stored == nil {
+			if err := putDecision(tx, key, d); err != nil {
 				return err
 			}
+			stored = &d
 		}
-		kept = *rec.Decision
+		kept = *stored
 		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight = true })
 	})
 	return kept, s.wrap("begin delivery of "+id, err)
@@ -128,12 +127,10 @@ func (s *Store) Delivered(id, channel, ts string) error {
 		return err
 	}
 	err = s.update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, key)
-		if err != nil {
-			return err
+		if tx.Bucket(bucketPosts).Get(key) == nil {
+			return ErrNotFound
 		}
-		rec.Delivery = &Delivery{Channel: channel, TS: ts, At: s.now().UTC()}
-		if err := putRecord(tx, key, rec); err != nil {
+		if err := putDelivery(tx, key, Delivery{Channel: channel, TS: ts, At: s.now().UTC()}); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketMessages).Put(messageKey(channel, ts), key); err != nil {
@@ -189,24 +186,4 @@ func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
 		return err
 	}
 	return b.Put(key, nv)
-}
-
-func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
-	var rec Record
-	v := tx.Bucket(bucketPosts).Get(key)
-	if v == nil {
-		return rec, ErrNotFound
-	}
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return rec, fmt.Errorf("decode post: %w", err)
-	}
-	return rec, nil
-}
-
-func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode post: %w", err)
-	}
-	return tx.Bucket(bucketPosts).Put(key, v)
 }

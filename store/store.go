@@ -14,14 +14,20 @@ import (
 // Bucket names. Keys in posts and outbox are binary ULIDs, so iteration
 // order is arrival order.
 var (
-	bucketPosts    = []byte("posts")    // id → Record (JSON)
-	bucketDedupe   = []byte("dedupe")   // source 0x00 external id → id
-	bucketOutbox   = []byte("outbox")   // id → OutboxEntry (JSON)
-	bucketMessages = []byte("messages") // channel 0x00 ts → id
-	bucketMeta     = []byte("meta")     // schema version and other singletons
+	bucketPosts      = []byte("posts")      // id → Record without Decision and Delivery (JSON)
+	bucketDecisions  = []byte("decisions")  // id → routing.Decision (JSON), see record.go
+	bucketDeliveries = []byte("deliveries") // id → Delivery (JSON)
+	bucketDedupe     = []byte("dedupe")     // source 0x00 external id → id
+	bucketOutbox     = []byte("outbox")     // id → OutboxEntry (JSON)
+	bucketMessages   = []byte("messages")   // channel 0x00 ts → id
+	bucketMeta       = []byte("meta")       // schema version and other singletons
 )
 
-const schemaVersion = "1"
+// schemaVersion 2 keeps decisions and deliveries out of the post records
+// (record.go). Version 1 files are read as they are, since getRecord also
+// takes a decision or delivery found inside a record, and are marked 2 on
+// open.
+const schemaVersion = "2"
 
 // Options tune a Store. The zero value is usable.
 type Options struct {
@@ -92,14 +98,14 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketPosts, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta} {
+	for _, b := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get([]byte("schema")); {
-	case v == nil:
+	case v == nil, string(v) == "1":
 		return meta.Put([]byte("schema"), []byte(schemaVersion))
 	case string(v) != schemaVersion:
 		return fmt.Errorf("unsupported schema version %q (this build reads %q)", v, schemaVersion)
