@@ -179,7 +179,10 @@ func encodeDecision(d routing.Decision) ([]byte, error) {
 }
 
 func decodeDecision(v []byte, d *routing.Decision) error {
-	if len(v) > 0 && v[0] == decisionFlate {
+	if len(v) == 0 || (v[0] != decisionFlate && v[0] != decisionJSON) {
+		return fmt.Errorf("decode decision: unknown format %.1q", v)
+	}
+	if v[0] == decisionFlate {
 		r := flateReaders.Get().(io.ReadCloser)
 		defer flateReaders.Put(r)
 		if err := r.(flate.Resetter).Reset(bytes.NewReader(v[1:]), decisionDict); err != nil {

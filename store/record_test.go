@@ -61,9 +61,11 @@ func TestDecisionEncodingRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	var d routing.Decision
-	if err := decodeDecision([]byte("z\xff\xff"), &d); err == nil {
-		t.Fatal("corrupt compressed decision decoded without error")
+	for _, bad := range []string{"z\xff\xff", "", "[1]"} {
+		var d routing.Decision
+		if err := decodeDecision([]byte(bad), &d); err == nil {
+			t.Errorf("decision %q decoded without error", bad)
+		}
 	}
 }
 
@@ -170,5 +172,50 @@ func TestSchema1FileReads(t *testing.T) {
 	})
 	if schema != schemaVersion {
 		t.Fatalf("schema after open = %q, want %q", schema, schemaVersion)
+	}
+}
+
+// putRecord splits a whole Record over the buckets and getRecord puts it
+// back together, for code that changes a record as a whole.
+func TestPutRecordRoundTrip(t *testing.T) {
+	s, _ := openTemp(t)
+	res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := parseID(res[0].ID)
+	at := time.Unix(1700000000, 0).UTC()
+	tests := []struct {
+		name   string
+		change func(*Record)
+	}{
+		{"post only", func(r *Record) { r.Post.Lang = "en" }},
+		{"routed", func(r *Record) { r.Decision = &routing.Decision{Class: routing.Support, Channel: "C1", Confidence: 0.7} }},
+		{"delivered and claimed", func(r *Record) {
+			r.Delivery = &Delivery{Channel: "C1", TS: "1700000000.000100", At: at}
+			r.Claimed = &Mark{User: "U1", At: at}
+			r.History = append(r.History, Event{At: at, User: "U1", Action: "claimed"})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var want Record
+			err := s.update(func(tx *bolt.Tx) error {
+				rec, err := getRecord(tx, key)
+				if err != nil {
+					return err
+				}
+				tc.change(&rec)
+				want = rec
+				return putRecord(tx, key, rec)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Get(res[0].ID)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("got  %+v, %v\nwant %+v", got, err, want)
+			}
+		})
 	}
 }
