@@ -190,7 +190,9 @@ func TestPutRecordRoundTrip(t *testing.T) {
 		change func(*Record)
 	}{
 		{"post only", func(r *Record) { r.Post.Lang = "en" }},
-		{"routed", func(r *Record) { r.Decision = &routing.Decision{Class: routing.Support, Channel: "C1", Confidence: 0.7} }},
+		{"routed", func(r *Record) {
+			r.Decision = &routing.Decision{Class: routing.Support, Channel: "C1", Confidence: 0.7}
+		}},
 		{"delivered and claimed", func(r *Record) {
 			r.Delivery = &Delivery{Channel: "C1", TS: "1700000000.000100", At: at}
 			r.Claimed = &Mark{User: "U1", At: at}

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/socialroute/socialroute/internal/slackemu"
 )
 
 // Options describe a load run: throughput phases at fixed connection
@@ -44,6 +46,14 @@ type Options struct {
 	// Keep leaves the phases' directories in place, to look at the
 	// databases afterwards.
 	Keep bool
+	// SlackDelay holds back every chat.postMessage answer of the emulator
+	// during the throughput phases. Real Slack is a network round trip away
+	// and paces each channel to about a message a second, so during a
+	// burst the daemon's delivery worker mostly waits; an emulator that
+	// answers at once instead lets it deliver flat out, competing with
+	// ingest for this machine's CPU (the emulator's work included), which
+	// no production daemon does. Zero measures that worst case.
+	SlackDelay time.Duration
 	// Log receives the started daemons' logs; nil discards them.
 	Log io.Writer
 }
@@ -137,6 +147,9 @@ func Run(ctx context.Context, w io.Writer, o Options) (Report, error) {
 		fmt.Fprintf(w, "target:   %s (running daemon)\n", o.Target)
 	}
 	fmt.Fprintf(w, "phases:   at most %s or %d requests each\n", o.Duration, o.Requests)
+	if o.Target == "" && len(o.Conns) > 0 {
+		fmt.Fprintf(w, "slack:    emulator answers chat.postMessage after %s in throughput phases, at once in fixed-rate phases\n", o.SlackDelay)
+	}
 
 	for _, c := range o.Conns {
 		fmt.Fprintf(w, "\ningest as fast as possible, %d connections\n", c)
@@ -149,7 +162,7 @@ func Run(ctx context.Context, w io.Writer, o Options) (Report, error) {
 			f.Baseline, f.BatchConfig = &res, batch
 			fmt.Fprintf(w, "  baseline     %s   (%s)\n", line(res), batch)
 		}
-		res, _, err := o.socialroute(ctx, Load{Conns: c})
+		res, _, err := o.socialroute(ctx, Load{Conns: c}, o.SlackDelay)
 		if err != nil {
 			return rep, err
 		}
@@ -162,7 +175,7 @@ func Run(ctx context.Context, w io.Writer, o Options) (Report, error) {
 	}
 	for _, r := range o.Rates {
 		fmt.Fprintf(w, "\nfixed rate %g posts/s, %d connections\n", r, o.RateConns)
-		res, e2e, err := o.socialroute(ctx, Load{Conns: o.RateConns, Rate: r, Record: o.Target == ""})
+		res, e2e, err := o.socialroute(ctx, Load{Conns: o.RateConns, Rate: r, Record: o.Target == ""}, 0)
 		if err != nil {
 			return rep, err
 		}
@@ -247,7 +260,7 @@ func (o *Options) baseline(ctx context.Context, conns int) (Result, string, erro
 
 // socialroute runs one phase against the target or a fresh daemon; with
 // l.Record it then waits for delivery and measures webhook-to-Slack time.
-func (o *Options) socialroute(ctx context.Context, l Load) (RateFigures, Latencies, error) {
+func (o *Options) socialroute(ctx context.Context, l Load, slackDelay time.Duration) (RateFigures, Latencies, error) {
 	l.Duration, l.Requests = o.Duration, o.Requests
 	if o.Target != "" {
 		l.URL, l.Secret = o.Target, o.Secret
@@ -262,6 +275,9 @@ func (o *Options) socialroute(ctx context.Context, l Load) (RateFigures, Latenci
 	d, err := StartDaemon(ctx, dir, o.Log)
 	if err != nil {
 		return RateFigures{}, Latencies{}, err
+	}
+	if slackDelay > 0 {
+		d.Emu.InjectFault("chat.postMessage", slackemu.Fault{Delay: slackDelay})
 	}
 	l.URL, l.Secret = d.URL(), d.Secret
 	res, err := l.Run(ctx)
