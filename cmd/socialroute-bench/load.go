@@ -19,6 +19,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(&rates, "rates", "posts/s of the fixed-rate phases, comma-separated (empty: none)")
 	rateConns := fs.Int("rate-conns", 64, "connections of the fixed-rate phases")
 	duration := fs.Duration("duration", 10*time.Second, "length of each phase (at most "+bench.MaxDuration.String()+")")
+	rounds := fs.Int("rounds", 3, "times each connection count runs the baseline and socialroute in turn (the ratio is between medians)")
 	requests := fs.Int("requests", 1_000_000, "most requests in each phase")
 	dir := fs.String("dir", os.TempDir(), "directory for the phases' databases (a fresh one per phase, removed afterwards); its file system decides the fsync cost")
 	noBaseline := fs.Bool("no-baseline", false, "skip the baseline phases")
@@ -37,7 +38,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	o := bench.Options{
 		Dir: *dir, Conns: conns, RateConns: *rateConns,
-		Duration: *duration, Requests: *requests, NoBaseline: *noBaseline,
+		Duration: *duration, Requests: *requests, Rounds: *rounds, NoBaseline: *noBaseline,
 		Target: *target, Drain: *drain, Keep: *keep, SlackDelay: *slackDelay,
 	}
 	for _, r := range rates {

@@ -59,8 +59,9 @@ func TestRunSmoke(t *testing.T) {
 		Conns:      []int{4},
 		Rates:      []float64{40},
 		RateConns:  4,
-		Duration:   500 * time.Millisecond,
+		Duration:   300 * time.Millisecond,
 		Requests:   100,
+		Rounds:     2,
 		SlackDelay: 10 * time.Millisecond,
 		Drain:      30 * time.Second,
 	})
@@ -71,9 +72,14 @@ func TestRunSmoke(t *testing.T) {
 		t.Fatalf("report has %d ingest and %d rate phases\n%s", len(rep.Ingest), len(rep.Rates), out.String())
 	}
 	in := rep.Ingest[0]
-	for name, r := range map[string]Result{"baseline": *in.Baseline, "socialroute": in.Socialroute} {
-		if r.Stored() == 0 || r.Errors() != 0 || r.Latency.N != r.Requests || r.Throughput() <= 0 {
-			t.Errorf("%s: stored %d, errors %d, latencies %d of %d requests, %.0f posts/s", name, r.Stored(), r.Errors(), r.Latency.N, r.Requests, r.Throughput())
+	if len(in.Baseline) != 2 || len(in.Socialroute) != 2 {
+		t.Fatalf("%d baseline and %d socialroute rounds, want 2 each", len(in.Baseline), len(in.Socialroute))
+	}
+	for name, rs := range map[string][]Result{"baseline": in.Baseline, "socialroute": in.Socialroute} {
+		for _, r := range rs {
+			if r.Stored() == 0 || r.Errors() != 0 || r.Latency.N != r.Requests || r.Throughput() <= 0 {
+				t.Errorf("%s: stored %d, errors %d, latencies %d of %d requests, %.0f posts/s", name, r.Stored(), r.Errors(), r.Latency.N, r.Requests, r.Throughput())
+			}
 		}
 	}
 	if in.Ratio() <= 0 {
@@ -86,7 +92,7 @@ func TestRunSmoke(t *testing.T) {
 	if rf.Size == nil || rf.Size.Posts != rf.Stored() {
 		t.Errorf("size after the phase: %+v", rf.Size)
 	}
-	for _, want := range []string{"ratio", "to Slack", "on disk", "fdatasync"} {
+	for _, want := range []string{"× the baseline", "to Slack", "on disk", "fdatasync"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -103,6 +109,7 @@ func TestOptionsRefused(t *testing.T) {
 		{"remote target", Options{Conns: []int{1}, Target: "http://example.com/webhooks/x", Secret: []byte("s")}, "not a loopback address"},
 		{"target without secret", Options{Conns: []int{1}, Target: "http://127.0.0.1:1/webhooks/x"}, "secret"},
 		{"drain too long", Options{Conns: []int{1}, Drain: time.Hour}, "drain"},
+		{"too many rounds", Options{Conns: []int{1}, Rounds: 21}, "rounds"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,6 +196,28 @@ func TestSummarize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Summarize(tc.in); got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMedianThroughput(t *testing.T) {
+	r := func(stored int) Result {
+		return Result{Elapsed: time.Second, Codes: map[int]int{202: stored}}
+	}
+	tests := []struct {
+		name string
+		in   []Result
+		want float64
+	}{
+		{"none", nil, 0},
+		{"odd", []Result{r(30), r(10), r(20)}, 20},
+		{"even", []Result{r(40), r(10), r(20), r(30)}, 25},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MedianThroughput(tc.in); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	// Duration and Requests bound every phase.
 	Duration time.Duration
 	Requests int
+	// Rounds is how often each connection count runs the baseline and
+	// socialroute in turn; the ratio is taken between medians. Default 1.
+	Rounds int
 	// NoBaseline skips the baseline phases.
 	NoBaseline bool
 	// Target is the webhook URL of a daemon already running on this
@@ -74,6 +77,9 @@ func (o *Options) defaults() error {
 	if o.Drain == 0 {
 		o.Drain = time.Minute
 	}
+	if o.Rounds == 0 {
+		o.Rounds = 1
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -91,6 +97,9 @@ func (o *Options) defaults() error {
 	if o.Drain < 0 || o.Drain > MaxDuration {
 		return fmt.Errorf("drain: %s; want at most %s", o.Drain, MaxDuration)
 	}
+	if o.Rounds < 1 || o.Rounds > 20 {
+		return fmt.Errorf("rounds: %d; want 1..20", o.Rounds)
+	}
 	return nil
 }
 
@@ -103,20 +112,39 @@ type Report struct {
 	Rates   []RateFigures
 }
 
-// IngestFigures compare socialroute with the baseline at one connection count.
+// IngestFigures compare socialroute with the baseline at one connection
+// count, over rounds that alternate the two.
 type IngestFigures struct {
 	Conns       int
-	Baseline    *Result // nil when skipped
+	Baseline    []Result // one per round; empty when skipped
 	BatchConfig string
-	Socialroute Result
+	Socialroute []Result
 }
 
-// Ratio is socialroute's throughput over the baseline's (0 without baseline).
+// Ratio is the median socialroute throughput over the median baseline
+// throughput (0 without baseline).
 func (f IngestFigures) Ratio() float64 {
-	if f.Baseline == nil || f.Baseline.Throughput() == 0 {
+	b := MedianThroughput(f.Baseline)
+	if b == 0 {
 		return 0
 	}
-	return f.Socialroute.Throughput() / f.Baseline.Throughput()
+	return MedianThroughput(f.Socialroute) / b
+}
+
+// MedianThroughput is the median of the results' throughputs.
+func MedianThroughput(rs []Result) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	t := make([]float64, len(rs))
+	for i, r := range rs {
+		t[i] = r.Throughput()
+	}
+	slices.Sort(t)
+	if len(t)%2 == 1 {
+		return t[len(t)/2]
+	}
+	return (t[len(t)/2-1] + t[len(t)/2]) / 2
 }
 
 // RateFigures are one fixed-rate phase: webhook answers and, when the daemon
@@ -152,24 +180,29 @@ func Run(ctx context.Context, w io.Writer, o Options) (Report, error) {
 	}
 
 	for _, c := range o.Conns {
-		fmt.Fprintf(w, "\ningest as fast as possible, %d connections\n", c)
+		fmt.Fprintf(w, "\ningest as fast as possible, %d connections, %d round(s)\n", c, o.Rounds)
 		f := IngestFigures{Conns: c}
-		if !o.NoBaseline {
-			res, batch, err := o.baseline(ctx, c)
+		// Rounds alternate the two servers, so that a drift in this
+		// machine's speed (shared disks and CPUs drift) hits both alike.
+		for range o.Rounds {
+			if !o.NoBaseline {
+				res, batch, err := o.baseline(ctx, c)
+				if err != nil {
+					return rep, err
+				}
+				f.Baseline, f.BatchConfig = append(f.Baseline, res), batch
+				fmt.Fprintf(w, "  baseline     %s\n", line(res))
+			}
+			res, _, err := o.socialroute(ctx, Load{Conns: c}, o.SlackDelay)
 			if err != nil {
 				return rep, err
 			}
-			f.Baseline, f.BatchConfig = &res, batch
-			fmt.Fprintf(w, "  baseline     %s   (%s)\n", line(res), batch)
+			f.Socialroute = append(f.Socialroute, res.Result)
+			fmt.Fprintf(w, "  socialroute  %s\n", line(res.Result))
 		}
-		res, _, err := o.socialroute(ctx, Load{Conns: c}, o.SlackDelay)
-		if err != nil {
-			return rep, err
-		}
-		f.Socialroute = res.Result
-		fmt.Fprintf(w, "  socialroute  %s\n", line(res.Result))
-		if f.Baseline != nil {
-			fmt.Fprintf(w, "  ratio        %.2f× the baseline\n", f.Ratio())
+		if len(f.Baseline) > 0 {
+			fmt.Fprintf(w, "  median       baseline %.0f posts/s (%s), socialroute %.0f posts/s: %.2f× the baseline\n",
+				MedianThroughput(f.Baseline), f.BatchConfig, MedianThroughput(f.Socialroute), f.Ratio())
 		}
 		rep.Ingest = append(rep.Ingest, f)
 	}
