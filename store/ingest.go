@@ -11,13 +11,6 @@ import (
 	"github.com/socialroute/socialroute/routing"
 )
 
-// ingestReq is one caller's posts waiting for a shared commit.
-type ingestReq struct {
-	posts   []routing.Post
-	results []IngestResult
-	done    chan error
-}
-
 // Ingest stores posts durably, each with its dedupe key and outbox entry,
 // and returns one result per post in order. A post whose source and
 // ExternalID were stored before (or earlier in the same call) is reported as
@@ -31,27 +24,23 @@ func (s *Store) Ingest(ctx context.Context, posts []routing.Post) ([]IngestResul
 	if len(posts) == 0 {
 		return nil, nil
 	}
-	req := &ingestReq{posts: posts, done: make(chan error, 1)}
-
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return nil, ErrClosed
+	var results []IngestResult
+	w := &write{done: make(chan error, 1)}
+	w.fn = func(tx *bolt.Tx) error {
+		var err error
+		results, err = s.ingest(tx, posts)
+		w.wake = err == nil && added(results)
+		return err
+	}
+	if err := s.enqueue(w, false); err != nil {
+		return nil, err
 	}
 	select {
-	case s.queue <- req:
-		s.mu.RUnlock()
-	default:
-		s.mu.RUnlock()
-		return nil, ErrBusy
-	}
-
-	select {
-	case err := <-req.done:
+	case err := <-w.done:
 		if err != nil {
-			return nil, err
+			return nil, s.wrap("store posts", err)
 		}
-		return req.results, nil
+		return results, nil
 	case <-ctx.Done():
 		// The commit may still happen; a retry by the caller then reports
 		// a duplicate, which is the truth.
@@ -59,96 +48,54 @@ func (s *Store) Ingest(ctx context.Context, posts []routing.Post) ([]IngestResul
 	}
 }
 
-// commitLoop takes queued ingest requests and commits whatever has queued
-// up together. There is no artificial delay: a lone request commits at once,
-// and requests that arrive during an fsync share the next one.
-func (s *Store) commitLoop() {
-	defer close(s.done)
-	batch := make([]*ingestReq, 0, s.opts.MaxBatch)
-	for {
-		var first *ingestReq
-		select {
-		case first = <-s.queue:
-		case <-s.stop:
-			// Commit what callers already handed over before closing.
-			for {
-				select {
-				case r := <-s.queue:
-					s.commit([]*ingestReq{r})
-				default:
-					return
-				}
-			}
+func added(results []IngestResult) bool {
+	for _, r := range results {
+		if !r.Duplicate {
+			return true
 		}
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.queue:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
 	}
+	return false
 }
 
-func (s *Store) commit(batch []*ingestReq) {
+// ingest writes posts in tx. It may run more than once (when another write
+// in the same batch fails), so it only reads posts and derives everything
+// else afresh.
+func (s *Store) ingest(tx *bolt.Tx, posts []routing.Post) ([]IngestResult, error) {
 	now := s.now().UTC()
-	added := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		added = false
-		posts := tx.Bucket(bucketPosts)
-		dedupe := tx.Bucket(bucketDedupe)
-		outbox := tx.Bucket(bucketOutbox)
-		for _, req := range batch {
-			req.results = make([]IngestResult, len(req.posts))
-			for i := range req.posts {
-				p := &req.posts[i]
-				dk := dedupeKey(p.Source, p.ExternalID)
-				if v := dedupe.Get(dk); v != nil {
-					req.results[i] = IngestResult{ID: ulid.ULID(v).String(), Duplicate: true}
-					continue
-				}
-				id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy())
-				p.ID = id.String()
-				if p.ReceivedAt.IsZero() {
-					p.ReceivedAt = now
-				}
-				rec, err := encodeRecord(Record{Post: *p})
-				if err != nil {
-					return fmt.Errorf("encode post: %w", err)
-				}
-				entry, err := json.Marshal(OutboxEntry{})
-				if err != nil {
-					return fmt.Errorf("encode outbox entry: %w", err)
-				}
-				if err := posts.Put(id[:], rec); err != nil {
-					return err
-				}
-				if err := dedupe.Put(dk, id[:]); err != nil {
-					return err
-				}
-				if err := outbox.Put(id[:], entry); err != nil {
-					return err
-				}
-				req.results[i] = IngestResult{ID: id.String()}
-				added = true
-			}
-		}
-		return nil
-	})
+	postsB := tx.Bucket(bucketPosts)
+	dedupe := tx.Bucket(bucketDedupe)
+	outbox := tx.Bucket(bucketOutbox)
+	entry, err := json.Marshal(OutboxEntry{})
 	if err != nil {
-		err = s.wrap("store posts", err)
+		return nil, fmt.Errorf("encode outbox entry: %w", err)
 	}
-	if err == nil && added {
-		s.signal()
-	}
-	for _, req := range batch {
-		if err != nil {
-			req.results = nil
+	results := make([]IngestResult, len(posts))
+	for i := range posts {
+		p := &posts[i]
+		dk := dedupeKey(p.Source, p.ExternalID)
+		if v := dedupe.Get(dk); v != nil {
+			results[i] = IngestResult{ID: ulid.ULID(v).String(), Duplicate: true}
+			continue
 		}
-		req.done <- err
+		id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy())
+		p.ID = id.String()
+		if p.ReceivedAt.IsZero() {
+			p.ReceivedAt = now
+		}
+		rec, err := encodePost(Record{Post: *p})
+		if err != nil {
+			return nil, err
+		}
+		if err := postsB.Put(id[:], rec); err != nil {
+			return nil, err
+		}
+		if err := dedupe.Put(dk, id[:]); err != nil {
+			return nil, err
+		}
+		if err := outbox.Put(id[:], entry); err != nil {
+			return nil, err
+		}
+		results[i] = IngestResult{ID: id.String()}
 	}
+	return results, nil
 }

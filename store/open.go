@@ -103,8 +103,8 @@ func (s *Store) PostsSince(t time.Time, fn func(Record) bool) error {
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPosts).Cursor()
-		for k, v := c.Seek(start[:]); k != nil; k, v = c.Next() {
-			rec, err := decodeRecord(v)
+		for k, _ := c.Seek(start[:]); k != nil; k, _ = c.Next() {
+			rec, err := getRecord(tx, k)
 			if err != nil {
 				return err
 			}

@@ -12,16 +12,20 @@ import (
 )
 
 // Due returns up to limit outbox entries, oldest first, that are ready for
-// a delivery attempt at now. Parked entries are skipped. The second result
-// is the earliest NextAt among entries not yet due (zero if none), so the
-// caller knows when to look again.
+// a delivery attempt at now. Parked entries are skipped. When fewer than
+// limit are due, the second result is the earliest NextAt among entries not
+// yet due (zero if none), so the caller knows when to look again; when limit
+// entries are returned it is zero, since the caller comes back for more at
+// once.
+//
+// The scan stops at the limit-th due entry: with a backlog of a burst's
+// posts, each call reads what it returns, not the whole outbox.
 func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 	var (
 		out  []Pending
 		next time.Time
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		posts := tx.Bucket(bucketPosts)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var e OutboxEntry
@@ -38,14 +42,17 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				continue
 			}
 			if len(out) >= limit {
-				continue // still scanning for next
+				break
 			}
 			e.PostID = ulid.ULID(k).String()
-			rec, err := decodeRecord(posts.Get(k))
+			rec, err := getRecord(tx, k)
 			if err != nil {
 				return fmt.Errorf("post %s: %w", e.PostID, err)
 			}
 			out = append(out, Pending{Entry: e, Record: rec})
+		}
+		if len(out) >= limit {
+			next = time.Time{}
 		}
 		return nil
 	})
@@ -95,19 +102,18 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 		return routing.Decision{}, err
 	}
 	var kept routing.Decision
-	now := s.now().UTC()
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := updateRecord(tx, key, func(rec *Record) error {
-			if rec.Decision == nil {
-				rec.Decision = &d
-				rec.History = append(rec.History, Event{At: now, Action: "routed", Detail: routedDetail(d)})
-			}
-			return nil
-		})
+	err = s.update(func(tx *bolt.Tx) error {
+		stored, err := getDecision(tx, key)
 		if err != nil {
 			return err
 		}
-		kept = *rec.Decision
+		if stored == nil {
+			if err := putDecision(tx, key, d); err != nil {
+				return err
+			}
+			stored = &d
+		}
+		kept = *stored
 		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight = true })
 	})
 	return kept, s.wrap("begin delivery of "+id, err)
@@ -121,10 +127,11 @@ func (s *Store) Delivered(id, channel, ts string) error {
 		return err
 	}
 	now := s.now().UTC()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		// The decision and the delivery are the post's routing history;
+		// History holds what happened after.
 		_, err := updateRecord(tx, key, func(rec *Record) error {
 			rec.Delivery = &Delivery{Channel: channel, TS: ts, At: now}
-			rec.History = append(rec.History, Event{At: now, Action: "delivered", Detail: channel + "/" + ts})
 			return nil
 		})
 		if err != nil {
@@ -163,7 +170,7 @@ func (s *Store) updateEntry(id string, fn func(*OutboxEntry)) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
+	err = s.update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
 	return s.wrap("update outbox entry "+id, err)
 }
 
@@ -185,38 +192,6 @@ func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
 	return b.Put(key, nv)
 }
 
-func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
-	v := tx.Bucket(bucketPosts).Get(key)
-	if v == nil {
-		return Record{}, ErrNotFound
-	}
-	return decodeRecord(v)
-}
-
-func decodeRecord(v []byte) (Record, error) {
-	var rec Record
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return rec, fmt.Errorf("decode post: %w", err)
-	}
-	return rec, nil
-}
-
-func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
-	v, err := encodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketPosts).Put(key, v)
-}
-
-func encodeRecord(rec Record) ([]byte, error) {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return nil, fmt.Errorf("encode post: %w", err)
-	}
-	return v, nil
-}
-
 // updateRecord applies fn to the record at key and writes it back, keeping
 // the open-item indexes in step with the change.
 func updateRecord(tx *bolt.Tx, key []byte, fn func(*Record) error) (Record, error) {
@@ -232,11 +207,4 @@ func updateRecord(tx *bolt.Tx, key []byte, fn func(*Record) error) (Record, erro
 		return rec, err
 	}
 	return rec, reindex(tx, before, openIndex(key, rec))
-}
-
-func routedDetail(d routing.Decision) string {
-	if d.Unsure {
-		return fmt.Sprintf("unsure (%s or %s, %.2f) → triage %s", d.Class, d.Runner, d.Confidence, d.Channel)
-	}
-	return fmt.Sprintf("%s (%.2f) → %s %s", d.Class, d.Confidence, d.Department, d.Channel)
 }

@@ -33,12 +33,12 @@ func (s *Store) ScanPosts(since time.Time, fn func(Record) bool) error {
 		var last []byte
 		err := s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketPosts).Cursor()
-			k, v := c.Seek(from)
+			k, _ := c.Seek(from)
 			if !first && k != nil && bytes.Equal(k, from) {
-				k, v = c.Next()
+				k, _ = c.Next()
 			}
-			for ; k != nil && len(chunk) < scanChunk; k, v = c.Next() {
-				rec, err := decodeRecord(v)
+			for ; k != nil && len(chunk) < scanChunk; k, _ = c.Next() {
+				rec, err := getRecord(tx, k)
 				if err != nil {
 					return fmt.Errorf("post %s: %w", ulid.ULID(k), err)
 				}
@@ -73,18 +73,18 @@ func (s *Store) RecentPosts(n, maxScan int, keep func(Record) bool) ([]Record, e
 		got := 0
 		err := s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketPosts).Cursor()
-			var k, v []byte
+			var k []byte
 			if from == nil {
-				k, v = c.Last()
+				k, _ = c.Last()
 			} else {
 				c.Seek(from)
-				k, v = c.Prev()
+				k, _ = c.Prev()
 			}
-			for ; k != nil && got < scanChunk && len(out) < n && scanned < maxScan; k, v = c.Prev() {
+			for ; k != nil && got < scanChunk && len(out) < n && scanned < maxScan; k, _ = c.Prev() {
 				got++
 				scanned++
 				from = append(from[:0], k...)
-				rec, err := decodeRecord(v)
+				rec, err := getRecord(tx, k)
 				if err != nil {
 					return fmt.Errorf("post %s: %w", ulid.ULID(k), err)
 				}

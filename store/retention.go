@@ -52,11 +52,11 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 		}
 		var victims []victim
 		c := posts.Cursor()
-		k, v := c.First()
+		k, _ := c.First()
 		if from != nil {
-			k, v = c.Seek(from)
+			k, _ = c.Seek(from)
 		}
-		for ; k != nil && bytes.Compare(k, limit) < 0; k, v = c.Next() {
+		for ; k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
 			if len(victims) == pruneBatch {
 				next = append([]byte(nil), k...)
 				break
@@ -64,7 +64,7 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 			if outbox.Get(k) != nil {
 				continue
 			}
-			rec, err := decodeRecord(v)
+			rec, err := getRecord(tx, k)
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,10 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 			if err := tx.Bucket(bucketDedupe).Delete(dedupeKey(vic.rec.Post.Source, vic.rec.Post.ExternalID)); err != nil {
 				return err
 			}
-			if err := posts.Delete(vic.key); err != nil {
-				return err
+			for _, b := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries} {
+				if err := tx.Bucket(b).Delete(vic.key); err != nil {
+					return err
+				}
 			}
 		}
 		n = len(victims)

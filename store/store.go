@@ -14,24 +14,30 @@ import (
 // Bucket names. Keys in posts and outbox are binary ULIDs, so iteration
 // order is arrival order.
 var (
-	bucketPosts    = []byte("posts")    // id → Record (JSON)
-	bucketDedupe   = []byte("dedupe")   // source 0x00 external id → id
-	bucketOutbox   = []byte("outbox")   // id → OutboxEntry (JSON)
-	bucketMessages = []byte("messages") // channel 0x00 ts → id
-	bucketMeta     = []byte("meta")     // schema version and other singletons
+	bucketPosts      = []byte("posts")      // id → Record without Decision and Delivery (JSON)
+	bucketDecisions  = []byte("decisions")  // id → routing.Decision (JSON), see record.go
+	bucketDeliveries = []byte("deliveries") // id → Delivery (JSON)
+	bucketDedupe     = []byte("dedupe")     // source 0x00 external id → id
+	bucketOutbox     = []byte("outbox")     // id → OutboxEntry (JSON)
+	bucketMessages   = []byte("messages")   // channel 0x00 ts → id
+	bucketMeta       = []byte("meta")       // schema version and other singletons
 )
 
-const schemaVersion = "1"
+// schemaVersion 2 keeps decisions and deliveries out of the post records
+// (record.go). Version 1 files are read as they are, since getRecord also
+// takes a decision or delivery found inside a record, and are marked 2 on
+// open.
+const schemaVersion = "2"
 
 // Options tune a Store. The zero value is usable.
 type Options struct {
 	// Timeout bounds the wait for bbolt's file lock, held by another
 	// process using the same file. Default 1s.
 	Timeout time.Duration
-	// QueueSize bounds the ingest requests waiting for a commit; beyond it
-	// Ingest fails fast with ErrBusy. Default 4096.
+	// QueueSize bounds the writes waiting for a commit; beyond it Ingest
+	// fails fast with ErrBusy. Default 4096.
 	QueueSize int
-	// MaxBatch bounds how many ingest requests share one commit. Default 512.
+	// MaxBatch bounds how many writes share one commit. Default 512.
 	MaxBatch int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -43,7 +49,7 @@ type Store struct {
 	opts Options
 	now  func() time.Time
 
-	queue chan *ingestReq
+	queue chan *write
 	stop  chan struct{}
 	done  chan struct{}
 	wake  chan struct{}
@@ -82,7 +88,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db:    db,
 		opts:  opts,
 		now:   opts.Now,
-		queue: make(chan *ingestReq, opts.QueueSize),
+		queue: make(chan *write, opts.QueueSize),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
@@ -92,7 +98,7 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketPosts, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta,
+	for _, b := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta,
 		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics, bucketExamples} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
@@ -103,7 +109,7 @@ func initBuckets(tx *bolt.Tx) error {
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get([]byte("schema")); {
-	case v == nil:
+	case v == nil, string(v) == "1":
 		return meta.Put([]byte("schema"), []byte(schemaVersion))
 	case string(v) != schemaVersion:
 		return fmt.Errorf("unsupported schema version %q (this build reads %q)", v, schemaVersion)

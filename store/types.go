@@ -32,8 +32,8 @@ type Record struct {
 	Reminded Reminded `json:"reminded,omitzero"`
 	// Incident is the id of the reputation incident the post belongs to.
 	Incident string `json:"incident,omitempty"`
-	// History lists everything that happened to the post after it was
-	// stored, oldest first.
+	// History lists what happened to the post after it was routed and
+	// delivered (Decision and Delivery say those), oldest first.
 	History []Event `json:"history,omitempty"`
 }
 

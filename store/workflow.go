@@ -67,7 +67,7 @@ func (s *Store) PruneEnvelopes(before time.Time) (int, error) {
 // whether this call won.
 func (s *Store) Claim(id, user string) (Record, bool, error) {
 	won := false
-	rec, err := s.update(id, func(rec *Record, now time.Time) error {
+	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
 		switch {
 		case rec.Delivery == nil:
 			return ErrNotDelivered
@@ -87,7 +87,7 @@ func (s *Store) Claim(id, user string) (Record, bool, error) {
 // Unclaim gives post id back to the queue. Only its owner, or an admin,
 // may.
 func (s *Store) Unclaim(id, user string, admin bool) (Record, error) {
-	return s.update(id, func(rec *Record, now time.Time) error {
+	return s.updatePost(id, func(rec *Record, now time.Time) error {
 		if err := mayChange(rec, user, admin); err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (s *Store) Unclaim(id, user string, admin bool) (Record, error) {
 
 // Resolve closes post id. Only its owner, or an admin, may.
 func (s *Store) Resolve(id, user string, admin bool) (Record, error) {
-	return s.update(id, func(rec *Record, now time.Time) error {
+	return s.updatePost(id, func(rec *Record, now time.Time) error {
 		if err := mayChange(rec, user, admin); err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) 
 
 // Escalate records that user brought post id to PR.
 func (s *Store) Escalate(id, user, detail string) (Record, error) {
-	return s.update(id, func(rec *Record, now time.Time) error {
+	return s.updatePost(id, func(rec *Record, now time.Time) error {
 		if rec.Delivery == nil {
 			return ErrNotDelivered
 		}
@@ -187,7 +187,7 @@ func (s *Store) Escalate(id, user, detail string) (Record, error) {
 // or the post no longer needs it, so a reminder goes out at most once.
 func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
 	send := false
-	rec, err := s.update(id, func(rec *Record, now time.Time) error {
+	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
 		switch {
 		case !rec.Open():
 		case kind == "claim" && rec.Claimed == nil && !rec.Reminded.Claim:
@@ -205,7 +205,7 @@ func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
 
 // AddHistory appends an event to post id's history.
 func (s *Store) AddHistory(id string, e Event) error {
-	_, err := s.update(id, func(rec *Record, now time.Time) error {
+	_, err := s.updatePost(id, func(rec *Record, now time.Time) error {
 		if e.At.IsZero() {
 			e.At = now
 		}
@@ -215,9 +215,9 @@ func (s *Store) AddHistory(id string, e Event) error {
 	return err
 }
 
-// update runs fn on post id's record in a write transaction and returns
+// updatePost runs fn on post id's record in a write transaction and returns
 // the record as written (or as found, when fn fails).
-func (s *Store) update(id string, fn func(*Record, time.Time) error) (Record, error) {
+func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record, error) {
 	key, err := parseID(id)
 	if err != nil {
 		return Record{}, err

@@ -104,7 +104,7 @@ func TestOwnershipRules(t *testing.T) {
 	for _, e := range rec.History {
 		actions = append(actions, e.Action)
 	}
-	want := []string{"routed", "delivered", "claimed", "unclaimed", "claimed", "resolved"}
+	want := []string{"claimed", "unclaimed", "claimed", "resolved"}
 	if len(actions) != len(want) {
 		t.Fatalf("history %v, want %v", actions, want)
 	}

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/socialroute/socialroute/routing"
+)
+
+// benchText is a mention of typical length.
+const benchText = "@acme my order #4411 never arrived and nobody answers my emails. I want a refund."
+
+// BenchmarkIngest stores one post per call, one caller at a time: every
+// call pays a commit and its fsync. BenchmarkIngestParallel is the same
+// with many callers sharing commits.
+func BenchmarkIngest(b *testing.B) {
+	for _, size := range []int{1, 100} {
+		b.Run(fmt.Sprintf("posts-%d", size), func(b *testing.B) {
+			s, _ := openTemp(b)
+			posts := make([]routing.Post, size)
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range posts {
+					n++
+					posts[i] = post("generic", fmt.Sprint(n), benchText)
+				}
+				if _, err := s.Ingest(context.Background(), posts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "posts/s")
+		})
+	}
+}
+
+// BenchmarkDelivery measures the delivery worker's bookkeeping for one post
+// (BeginAttempt, then Delivered: two writes), by one worker and by four
+// side by side, whose writes share commits.
+func BenchmarkDelivery(b *testing.B) {
+	decision := routing.Decision{
+		Class: routing.Support, Confidence: 0.97, Department: "support", Channel: "C0SUPPORT", Runner: routing.Reputation,
+		Reasons: []routing.Reason{
+			{Class: routing.Support, Kind: "phrase", Detail: "never arrived", Weight: 3},
+			{Class: routing.Support, Kind: "phrase", Detail: "want a refund", Weight: 3},
+			{Class: routing.Support, Kind: "keyword", Detail: "emails", Weight: 0.5},
+		},
+	}
+	for _, workers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers-%d", workers), func(b *testing.B) {
+			s, _ := openTemp(b)
+			var ids []string
+			for len(ids) < b.N {
+				posts := make([]routing.Post, min(100, b.N-len(ids)))
+				for i := range posts {
+					posts[i] = post("generic", fmt.Sprint(len(ids)+i), benchText)
+				}
+				res, err := s.Ingest(context.Background(), posts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range res {
+					ids = append(ids, r.ID)
+				}
+			}
+			var next atomic.Int64
+			b.SetParallelism(max(1, workers/runtime.GOMAXPROCS(0)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1) - 1
+					id := ids[i]
+					if _, err := s.BeginAttempt(id, decision); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := s.Delivered(id, "C0SUPPORT", fmt.Sprintf("1700000000.%06d", i)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkDue reads a full batch from the front of a deep outbox, as the
+// delivery worker does after a burst.
+func BenchmarkDue(b *testing.B) {
+	s, _ := openTemp(b)
+	for i := 0; i < 20_000; i += 100 {
+		posts := make([]routing.Post, 100)
+		for j := range posts {
+			posts[j] = post("generic", fmt.Sprint(i+j), benchText)
+		}
+		if _, err := s.Ingest(context.Background(), posts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		due, _, err := s.Due(time.Now(), 64)
+		if err != nil || len(due) != 64 {
+			b.Fatalf("due = %d, %v", len(due), err)
+		}
+	}
+}
