@@ -57,9 +57,10 @@ func added(results []IngestResult) bool {
 	return false
 }
 
-// ingest writes posts in tx. It may run more than once (when another write
-// in the same batch fails), so it only reads posts and derives everything
-// else afresh.
+// ingest writes posts in tx and sets their ID and, if unset, ReceivedAt.
+// It may run more than once, when another write in the same batch fails
+// and the batch is rolled back: a rerun gives the posts new ids and keeps
+// the ReceivedAt of the first run, which nobody has seen.
 func (s *Store) ingest(tx *bolt.Tx, posts []routing.Post) ([]IngestResult, error) {
 	now := s.now().UTC()
 	postsB := tx.Bucket(bucketPosts)
