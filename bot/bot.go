@@ -35,6 +35,9 @@ type Options struct {
 	// messages; 0 never merges.
 	DigestThreshold int
 	DigestSize      int
+	// DeliveryChannels is how many channels are delivered to at once.
+	// Default 4.
+	DeliveryChannels int
 	// Admins are the Slack user ids who may unclaim or resolve posts
 	// claimed by others.
 	Admins []string
@@ -99,6 +102,9 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
+	if opts.DeliveryChannels <= 0 {
+		opts.DeliveryChannels = 4
+	}
 	if opts.ReminderEvery <= 0 {
 		opts.ReminderEvery = 30 * time.Second
 	}
@@ -128,6 +134,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 
 		digestThreshold: opts.DigestThreshold,
 		digestSize:      opts.DigestSize,
+		parallel:        opts.DeliveryChannels,
 		metrics:         opts.Metrics,
 		router:          b.router,
 		now:             opts.Now,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,72 +80,34 @@ type deliverer struct {
 	// Promotional posts go out in digests of digestSize while a channel
 	// has at least digestThreshold of them due; 0 turns digests off.
 	digestThreshold, digestSize int
-	router                      func() Router
-	now                         func() time.Time
-	log                         zerolog.Logger
+	// parallel is how many channels are delivered to at once.
+	parallel int
+	router   func() Router
+	now      func() time.Time
+	log      zerolog.Logger
 }
 
-// run drains the outbox until ctx ends. Posts go out oldest first; a
-// channel that is out of tokens or paused after a failure is skipped for
-// the pass, so its posts keep their order while other channels go on. An
-// attempt under way when ctx ends is abandoned as it stands; its entry
-// stays in flight in the outbox and the next run checks Slack before
-// posting it again.
+// run drains the outbox until ctx ends. Posts go out oldest first within
+// each channel, and channels are worked on side by side (at most parallel
+// at a time), so one slow or rate-limited channel never holds up another.
+// A channel that is out of tokens or paused after a failure is skipped for
+// the pass, so its posts keep their order. An attempt under way when ctx
+// ends is abandoned as it stands; its entry stays in flight in the outbox
+// and the next run checks Slack before posting it again.
 func (d *deliverer) run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		now := d.now()
-		due, next, err := d.outbox.Due(now, dueBatch)
+		due, next, err := d.outbox.Due(d.now(), dueBatch)
 		if err != nil {
 			d.log.Error().Err(err).Msg("read outbox")
 		}
-		storeOK, attempted := err == nil, false
-		held := map[string]bool{} // channels whose older posts wait this pass
-		decisions := make([]routing.Decision, len(due))
-		for i, p := range due {
-			decisions[i] = d.decide(p)
+		attempted, retry, storeOK := d.pass(ctx, due)
+		if ctx.Err() != nil {
+			return
 		}
-		digests := planDigests(due, decisions, d.digestThreshold, d.digestSize)
-		merged := map[int]bool{}
-		for i, p := range due {
-			if ctx.Err() != nil {
-				return
-			}
-			decision := decisions[i]
-			ch := decision.Channel
-			if held[ch] || merged[i] {
-				continue
-			}
-			if ok, retry := d.pacer.take(ch, d.now()); !ok {
-				held[ch] = true
-				next = earliest(next, retry)
-				continue
-			}
-			attempted = true
-			var retryAt time.Time
-			var err error
-			if group, ok := digests[i]; ok {
-				ps, ds := make([]store.Pending, len(group)), make([]routing.Decision, len(group))
-				for j, k := range group {
-					ps[j], ds[j] = due[k], decisions[k]
-					merged[k] = true
-				}
-				retryAt, err = d.deliverDigest(ctx, ps, ds)
-			} else {
-				retryAt, err = d.deliver(ctx, p, decision)
-			}
-			if err != nil {
-				d.log.Error().Err(err).Str("post_id", p.Entry.PostID).Msg("delivery bookkeeping failed")
-				storeOK = false
-				break
-			}
-			if !retryAt.IsZero() {
-				held[ch] = true
-				d.pacer.pause(ch, retryAt)
-				next = earliest(next, retryAt)
-			}
-		}
+		storeOK = storeOK && err == nil
+		next = earliest(next, retry)
 		// Attempts change the outbox, so after any work it is read again.
 		if attempted && storeOK {
 			continue
@@ -170,6 +133,97 @@ func (d *deliverer) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// attempt is one message to send: a single post, or a digest of several.
+type attempt struct{ idx []int }
+
+// pass makes one round of attempts over due, channel by channel, and
+// reports whether anything was attempted, the earliest time a held-back
+// channel may go on, and whether the store kept working.
+func (d *deliverer) pass(ctx context.Context, due []store.Pending) (attempted bool, retry time.Time, storeOK bool) {
+	decisions := make([]routing.Decision, len(due))
+	for i, p := range due {
+		decisions[i] = d.decide(p)
+	}
+	digests := planDigests(due, decisions, d.digestThreshold, d.digestSize)
+	merged := map[int]bool{}
+	var channels []string
+	work := map[string][]attempt{}
+	for i := range due {
+		if merged[i] {
+			continue
+		}
+		a := attempt{idx: []int{i}}
+		if group, ok := digests[i]; ok {
+			a.idx = group
+			for _, k := range group {
+				merged[k] = true
+			}
+		}
+		ch := decisions[i].Channel
+		if _, seen := work[ch]; !seen {
+			channels = append(channels, ch)
+		}
+		work[ch] = append(work[ch], a)
+	}
+
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		sema = make(chan struct{}, max(d.parallel, 1))
+	)
+	storeOK = true
+	for _, ch := range channels {
+		sema <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sema }()
+			tried, at, ok := d.channelPass(ctx, ch, work[ch], due, decisions)
+			mu.Lock()
+			defer mu.Unlock()
+			attempted = attempted || tried
+			retry = earliest(retry, at)
+			storeOK = storeOK && ok
+		})
+	}
+	wg.Wait()
+	return attempted, retry, storeOK
+}
+
+// channelPass sends one channel's attempts in order, stopping at the first
+// that must wait (pacing) or failed (the rest wait behind it).
+func (d *deliverer) channelPass(ctx context.Context, ch string, attempts []attempt, due []store.Pending, decisions []routing.Decision) (attempted bool, retry time.Time, storeOK bool) {
+	for _, a := range attempts {
+		if ctx.Err() != nil {
+			return attempted, retry, true
+		}
+		if ok, at := d.pacer.take(ch, d.now()); !ok {
+			return attempted, at, true
+		}
+		attempted = true
+		var (
+			retryAt time.Time
+			err     error
+		)
+		if len(a.idx) > 1 {
+			ps, ds := make([]store.Pending, len(a.idx)), make([]routing.Decision, len(a.idx))
+			for j, k := range a.idx {
+				ps[j], ds[j] = due[k], decisions[k]
+			}
+			retryAt, err = d.deliverDigest(ctx, ps, ds)
+		} else {
+			retryAt, err = d.deliver(ctx, due[a.idx[0]], decisions[a.idx[0]])
+		}
+		if err != nil {
+			d.log.Error().Err(err).Str("post_id", due[a.idx[0]].Entry.PostID).Msg("delivery bookkeeping failed")
+			return attempted, retry, false
+		}
+		if !retryAt.IsZero() {
+			d.pacer.pause(ch, retryAt)
+			return attempted, retryAt, true
+		}
+	}
+	return attempted, retry, true
 }
 
 func earliest(a, b time.Time) time.Time {

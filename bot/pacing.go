@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -11,6 +12,7 @@ import (
 // channel, with short bursts), and a pause after a failure, so that the
 // channel's later posts wait for the failed one and arrive in order.
 type pacer struct {
+	mu      sync.Mutex
 	rate    rate.Limit // messages per second per channel; 0 means unpaced
 	burst   int
 	limits  map[string]*rate.Limiter
@@ -27,6 +29,8 @@ func newPacer(perSecond float64, burst int) *pacer {
 // take reports whether a message may go to channel at now, using up a
 // token if so; otherwise it says when to look again.
 func (p *pacer) take(channel string, now time.Time) (ok bool, retry time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if until, paused := p.pausing[channel]; paused {
 		if now.Before(until) {
 			return false, until
@@ -52,6 +56,8 @@ func (p *pacer) take(channel string, now time.Time) (ok bool, retry time.Time) {
 
 // pause holds channel back until until, after a failed attempt there.
 func (p *pacer) pause(channel string, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if until.After(p.pausing[channel]) {
 		p.pausing[channel] = until
 	}

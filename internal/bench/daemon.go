@@ -36,6 +36,10 @@ slack:
   app_token: ${SLACK_APP_TOKEN}
   bot_token: ${SLACK_BOT_TOKEN}
   api_url: %s
+  # The emulator has no rate limit: measure the pipeline, not Slack's
+  # per-channel pacing (which alone allows one message a second).
+  channel_rate: 0
+  digest_threshold: 0
 http:
   listen: 127.0.0.1:0
 store:
