@@ -168,6 +168,9 @@ func (b *Bot) escalate(ctx context.Context, c click) error {
 	if rec.Escalated != nil {
 		return nil
 	}
+	if rec.Delivery == nil {
+		return store.ErrNotDelivered // moving to another channel right now
+	}
 	pr, ok := b.router().DepartmentFor(routing.Reputation)
 	if !ok {
 		return errors.New("no department owns reputation")

@@ -111,6 +111,9 @@ func (b *Bot) remindOne(ctx context.Context, c overdue, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if rec.Delivery == nil {
+		return nil // reclassified since the sweep listed it: it starts over
+	}
 	since, wait := rec.Delivery.At, b.opts.SLA.deadline(rec.Post, c.kind)
 	if c.kind == "resolve" && rec.Claimed != nil {
 		since = rec.Claimed.At
