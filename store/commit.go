@@ -140,7 +140,7 @@ const appendFill = 0.9
 // Writable transactions hand out one *Bucket per name, so the setting holds
 // for every write in the batch.
 func packAppendBuckets(tx *bolt.Tx) {
-	for _, name := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketMessages} {
+	for _, name := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketMessages, bucketUnclaimed} {
 		if b := tx.Bucket(name); b != nil {
 			b.FillPercent = appendFill
 		}
