@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,22 +14,19 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/socialroute/socialroute/internal/cli"
 )
 
 // errUsage marks errors that are the caller's to fix: exit code 2.
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func commands() []command {
-	return []command{
-		{"load", "webhook ingest throughput and latency against the baseline, and webhook-to-Slack latency", runLoad},
-		{"generate", "build a database holding many delivered posts and report its size", runGenerate},
-		{"size", "report how much room a database takes, per post and per bucket", runSize},
-		{"startup", "start the socialroute binary on a database and report start-up time and memory", runStartup},
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "load", Summary: "webhook ingest throughput and latency against the baseline, and webhook-to-Slack latency", Run: runLoad},
+		{Name: "generate", Summary: "build a database holding many delivered posts and report its size", Run: runGenerate},
+		{Name: "size", Summary: "report how much room a database takes, per post and per bucket", Run: runSize},
+		{Name: "startup", Summary: "start the socialroute binary on a database and report start-up time and memory", Run: runStartup},
 	}
 }
 
@@ -43,62 +39,23 @@ func main() {
 
 // run executes one command: exit code 0 success, 1 failure, 2 bad usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, args[1:], stdout, stderr)
-		switch {
-		case err == nil, errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintln(stderr, "socialroute-bench:", err)
-			return 2
-		default:
-			fmt.Fprintln(stderr, "socialroute-bench:", err)
-			return 1
-		}
-	}
-	fmt.Fprintf(stderr, "socialroute-bench: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: socialroute-bench <command> [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nEvery run is bounded in time and requests and only talks to loopback.")
-	fmt.Fprintln(w, "Run 'socialroute-bench <command> -h' for a command's flags.")
+	return cli.Program{
+		Name:     "socialroute-bench",
+		Commands: commands(),
+		Footer:   "Every run is bounded in time and requests and only talks to loopback.\nRun 'socialroute-bench <command> -h' for a command's flags.",
+	}.Run(ctx, args, stdout, stderr)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: socialroute-bench %s %s\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.Flags("socialroute-bench", name, synopsis, stderr)
 }
 
 // parseFlags parses args, turning flag errors and stray arguments into
 // usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %s", errUsage, err)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: %s takes no arguments, got %q", errUsage, fs.Name(), fs.Args())
