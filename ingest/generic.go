@@ -108,6 +108,27 @@ func parseGeneric(body []byte, source string) (batch, error) {
 	if len(trimmed) == 0 {
 		return batch{}, errors.New("body is empty")
 	}
+	if trimmed[0] == '{' {
+		// The common case, one post: decoded once, straight into its
+		// wire form.
+		var g genericPost
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(&g); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return batch{}, errors.New(jsonErrorText(err))
+			}
+			return batch{}, fmt.Errorf("malformed JSON: %s", jsonErrorText(err))
+		}
+		if dec.More() {
+			return batch{}, errors.New("malformed JSON: more than one value in body")
+		}
+		p, err := g.validate(source)
+		if err != nil {
+			return batch{}, err
+		}
+		return batch{posts: []routing.Post{p}, errs: []error{nil}}, nil
+	}
 	if trimmed[0] != '[' {
 		var raw json.RawMessage
 		if err := decodeStrict(body, &raw); err != nil {
