@@ -153,9 +153,6 @@ func (s *Store) signal() {
 	}
 }
 
-// Path is the file the store lives in.
-func (s *Store) Path() string { return s.db.Path() }
-
 // Get returns the record of post id.
 func (s *Store) Get(id string) (Record, error) {
 	key, err := parseID(id)

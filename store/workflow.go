@@ -203,18 +203,6 @@ func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
 	return rec, send, err
 }
 
-// AddHistory appends an event to post id's history.
-func (s *Store) AddHistory(id string, e Event) error {
-	_, err := s.updatePost(id, func(rec *Record, now time.Time) error {
-		if e.At.IsZero() {
-			e.At = now
-		}
-		rec.History = append(rec.History, e)
-		return nil
-	})
-	return err
-}
-
 // updatePost runs fn on post id's record in a write transaction and returns
 // the record as written (or as found, when fn fails).
 func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record, error) {

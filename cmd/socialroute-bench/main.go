@@ -9,11 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/socialroute/socialroute/internal/cli"
 )
@@ -30,20 +27,19 @@ func commands() []cli.Command {
 	}
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { program().Main() }
 
-// run executes one command: exit code 0 success, 1 failure, 2 bad usage.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func program() cli.Program {
 	return cli.Program{
 		Name:     "socialroute-bench",
 		Commands: commands(),
 		Footer:   "Every run is bounded in time and requests and only talks to loopback.\nRun 'socialroute-bench <command> -h' for a command's flags.",
-	}.Run(ctx, args, stdout, stderr)
+	}
+}
+
+// run executes one command: exit code 0 success, 1 failure, 2 bad usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program().Run(ctx, args, stdout, stderr)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

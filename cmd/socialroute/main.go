@@ -6,9 +6,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/socialroute/socialroute/internal/cli"
 )
@@ -29,22 +26,21 @@ func commands() []cli.Command {
 	}
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { program().Main() }
 
-// run executes one command and decides the exit code: 0 success, 1 runtime
-// failure, 2 bad usage or invalid configuration.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func program() cli.Program {
 	return cli.Program{
 		Name:     "socialroute",
 		Commands: commands(),
 		Footer:   "Run 'socialroute <command> -h' for a command's flags.",
 		IsUsage:  isConfigError,
-	}.Run(ctx, args, stdout, stderr)
+	}
+}
+
+// run executes one command and decides the exit code: 0 success, 1 runtime
+// failure, 2 bad usage or invalid configuration.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program().Run(ctx, args, stdout, stderr)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

@@ -10,6 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
 // ErrUsage marks errors that are the caller's to fix: exit code 2.
@@ -30,6 +33,15 @@ type Program struct {
 	// IsUsage reports errors, besides ErrUsage, that mean exit code 2
 	// (an invalid configuration, say); may be nil.
 	IsUsage func(error) bool
+}
+
+// Main runs the program on the process's arguments, with SIGINT and
+// SIGTERM cancelling the command's context, and exits with its code.
+func (p Program) Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := p.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // Run executes the command args names and returns the exit code.
