@@ -87,35 +87,45 @@ type OutboxStats struct {
 }
 
 // WatchOutbox reports the outbox's depth and the age of its oldest entry,
-// read from stats when metrics are scraped.
+// read from stats once per scrape.
 func (m *Metrics) WatchOutbox(stats func() (OutboxStats, error), now func() time.Time) {
 	if m == nil {
 		return
 	}
-	read := func() OutboxStats {
-		st, err := stats()
-		if err != nil {
-			return OutboxStats{}
-		}
-		return st
+	m.registry.MustRegister(&outboxCollector{stats: stats, now: now})
+}
+
+// outboxCollector turns one read of the outbox into its three gauges, so
+// a scrape reads the outbox once, not once per gauge.
+type outboxCollector struct {
+	stats func() (OutboxStats, error)
+	now   func() time.Time
+}
+
+var (
+	outboxPendingDesc = prometheus.NewDesc("socialroute_outbox_pending", "Posts waiting for delivery to Slack.", nil, nil)
+	outboxParkedDesc  = prometheus.NewDesc("socialroute_outbox_parked", "Posts whose delivery failed permanently, waiting for an operator.", nil, nil)
+	outboxAgeDesc     = prometheus.NewDesc("socialroute_outbox_oldest_age_seconds", "Age of the oldest post waiting for delivery; 0 when none waits.", nil, nil)
+)
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxPendingDesc
+	ch <- outboxParkedDesc
+	ch <- outboxAgeDesc
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	st, err := c.stats()
+	if err != nil {
+		return // the store is closed or failing: no outbox figures
 	}
-	m.registry.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "socialroute_outbox_pending", Help: "Posts waiting for delivery to Slack.",
-		}, func() float64 { return float64(read().Pending) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "socialroute_outbox_parked", Help: "Posts whose delivery failed permanently, waiting for an operator.",
-		}, func() float64 { return float64(read().Parked) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "socialroute_outbox_oldest_age_seconds", Help: "Age of the oldest post waiting for delivery; 0 when none waits.",
-		}, func() float64 {
-			st := read()
-			if st.Oldest.IsZero() {
-				return 0
-			}
-			return now().Sub(st.Oldest).Seconds()
-		}),
-	)
+	age := 0.0
+	if !st.Oldest.IsZero() {
+		age = c.now().Sub(st.Oldest).Seconds()
+	}
+	ch <- prometheus.MustNewConstMetric(outboxPendingDesc, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(outboxParkedDesc, prometheus.GaugeValue, float64(st.Parked))
+	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, age)
 }
 
 // Received counts a post a webhook took in.
