@@ -2,15 +2,13 @@ package store
 
 import (
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // write is one caller's change waiting for a shared commit. fn runs in the
 // batch's transaction after the writes queued before it, so it sees their
 // effects, as if the writes had committed one after another.
 type write struct {
-	fn func(tx *bolt.Tx) error
+	fn func(tx txn) error
 	// wake is set by fn when it added outbox entries.
 	wake bool
 	done chan error
@@ -24,6 +22,9 @@ func (s *Store) enqueue(w *write, wait bool) error {
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
+	}
+	if !s.eng.grouped() {
+		return s.start(w, wait)
 	}
 	if wait {
 		// Close waits for this read lock, and the commit loop keeps
@@ -39,9 +40,36 @@ func (s *Store) enqueue(w *write, wait bool) error {
 	}
 }
 
+// start runs w in a transaction of its own, for engines that group writes
+// themselves (etcd). QueueSize bounds how many run at once, as it bounds
+// the commit loop's queue.
+func (s *Store) start(w *write, wait bool) error {
+	if wait {
+		s.inflight <- struct{}{}
+	} else {
+		select {
+		case s.inflight <- struct{}{}:
+		default:
+			return ErrBusy
+		}
+	}
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		defer func() { <-s.inflight }()
+		w.wake = false
+		err := s.eng.update(w.fn)
+		if err == nil && w.wake {
+			s.signal()
+		}
+		w.done <- err
+	}()
+	return nil
+}
+
 // update runs fn in the next shared commit. When fn fails, nothing it wrote
 // is kept and its error is returned; otherwise the error is the commit's.
-func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+func (s *Store) update(fn func(tx txn) error) error {
 	w := &write{fn: fn, done: make(chan error, 1)}
 	if err := s.enqueue(w, true); err != nil {
 		return err
@@ -97,8 +125,7 @@ func (s *Store) fill(batch []*write) []*write {
 func (s *Store) commit(batch []*write) {
 	for len(batch) > 0 {
 		failed, wake := -1, false
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			packAppendBuckets(tx)
+		err := s.eng.update(func(tx txn) error {
 			for i, w := range batch {
 				w.wake = false
 				if err := w.fn(tx); err != nil {
@@ -126,23 +153,12 @@ func (s *Store) commit(batch []*write) {
 	}
 }
 
-// appendFill is how full bbolt packs a page when it splits one in the
-// buckets whose keys grow with time.
-const appendFill = 0.9
-
-// packAppendBuckets sets appendFill on the buckets whose keys grow with
-// time: posts, decisions and deliveries (ULIDs), dedupe (platform ids,
-// increasing per platform) and messages (Slack ts, increasing per channel).
-// New keys land at the right edge and values are written once (record.go),
-// so pages behind that edge are seldom written again; bbolt's default of
-// splitting at 50% would leave them half empty for good. The outbox is a
-// queue, emptied from the front, and keeps the default.
-// Writable transactions hand out one *Bucket per name, so the setting holds
-// for every write in the batch.
-func packAppendBuckets(tx *bolt.Tx) {
-	for _, name := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketMessages, bucketUnclaimed} {
-		if b := tx.Bucket(name); b != nil {
-			b.FillPercent = appendFill
-		}
+// perTx is how many items, each writing up to writes keys, one transaction
+// may take: all of them (dflt) on bbolt, fewer on etcd, whose
+// transactions carry at most maxWrites operations.
+func (s *Store) perTx(writes, dflt int) int {
+	if m := s.eng.maxWrites(); m > 0 {
+		return max(1, min(dflt, (m-8)/writes))
 	}
+	return dflt
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -19,7 +17,7 @@ func TestFailedWriteInBatchKeepsTheOthers(t *testing.T) {
 	var resA, resB []IngestResult
 	ingestWrite := func(res *[]IngestResult, p routing.Post) *write {
 		w := &write{done: make(chan error, 1)}
-		w.fn = func(tx *bolt.Tx) error {
+		w.fn = func(tx txn) error {
 			var err error
 			*res, err = s.ingest(tx, []routing.Post{p})
 			w.wake = err == nil
@@ -28,7 +26,7 @@ func TestFailedWriteInBatchKeepsTheOthers(t *testing.T) {
 		return w
 	}
 	errBoom := errors.New("boom")
-	bad := &write{done: make(chan error, 1), fn: func(tx *bolt.Tx) error {
+	bad := &write{done: make(chan error, 1), fn: func(tx txn) error {
 		// Writes something, then fails: the write must not survive.
 		if err := tx.Bucket(bucketMeta).Put([]byte("half"), []byte("done")); err != nil {
 			return err
@@ -56,7 +54,7 @@ func TestFailedWriteInBatchKeepsTheOthers(t *testing.T) {
 			t.Fatalf("post %s not stored: %v", res[0].ID, err)
 		}
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		if v := tx.Bucket(bucketMeta).Get([]byte("half")); v != nil {
 			return fmt.Errorf("the failed write's change was kept: %q", v)
 		}

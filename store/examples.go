@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -36,7 +34,7 @@ func (s *Store) AddExample(ex routing.Example) error {
 	if err != nil {
 		return fmt.Errorf("add example: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		b := tx.Bucket(bucketExamples)
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -52,7 +50,7 @@ func (s *Store) AddExample(ex routing.Example) error {
 // Examples returns every stored example, oldest first.
 func (s *Store) Examples() ([]routing.Example, error) {
 	var out []routing.Example
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		return tx.Bucket(bucketExamples).ForEach(func(k, v []byte) error {
 			var ex routing.Example
 			if err := json.Unmarshal(v, &ex); err != nil {

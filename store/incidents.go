@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -73,7 +72,7 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 	}
 	now := s.now().UTC()
 	var asg Assignment
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		asg = Assignment{}
 		rec, err := getRecord(tx, key)
 		if err != nil {
@@ -198,7 +197,7 @@ func conversationOf(p routing.Post) string {
 
 // noteTopics records that topics were just seen and returns those that
 // reached a burst: TopicPosts sightings within the window.
-func noteTopics(b *bolt.Bucket, topics []string, now time.Time, rules IncidentRules) ([]string, error) {
+func noteTopics(b bucket, topics []string, now time.Time, rules IncidentRules) ([]string, error) {
 	var burst []string
 	for _, t := range topics {
 		var times []time.Time
@@ -247,7 +246,7 @@ func (s *Store) IncidentShown(incidentID string, at time.Time) error {
 // Incident returns incident id.
 func (s *Store) Incident(id string) (Incident, error) {
 	var inc Incident
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		var err error
 		inc, err = getIncident(tx.Bucket(bucketIncidents), id)
 		return err
@@ -258,7 +257,7 @@ func (s *Store) Incident(id string) (Incident, error) {
 // DirtyIncidents returns the incidents whose message shows an old count.
 func (s *Store) DirtyIncidents() ([]Incident, error) {
 	var out []Incident
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
 			var inc Incident
 			if err := json.Unmarshal(v, &inc); err != nil {
@@ -274,7 +273,7 @@ func (s *Store) DirtyIncidents() ([]Incident, error) {
 }
 
 func (s *Store) changeIncident(id string, fn func(*Incident)) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		b := tx.Bucket(bucketIncidents)
 		inc, err := getIncident(b, id)
 		if err != nil {
@@ -286,7 +285,7 @@ func (s *Store) changeIncident(id string, fn func(*Incident)) error {
 	return s.wrap("update incident "+id, err)
 }
 
-func getIncident(b *bolt.Bucket, id string) (Incident, error) {
+func getIncident(b bucket, id string) (Incident, error) {
 	var inc Incident
 	k, err := ulid.ParseStrict(id)
 	if err != nil {
@@ -302,7 +301,7 @@ func getIncident(b *bolt.Bucket, id string) (Incident, error) {
 	return inc, nil
 }
 
-func putIncident(b *bolt.Bucket, inc Incident) error {
+func putIncident(b bucket, inc Incident) error {
 	k, err := ulid.ParseStrict(inc.ID)
 	if err != nil {
 		return fmt.Errorf("incident id %q: %w", inc.ID, err)

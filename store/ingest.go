@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -20,13 +20,37 @@ import (
 // When Ingest returns nil, everything it reports as new is committed and
 // fsynced. Concurrent calls share one commit. ErrBusy means the write queue
 // is full and nothing was stored.
+//
+// On etcd a call with more posts than one transaction may write is stored
+// in several; when one fails, those before it stay stored, and a retry of
+// the call reports them as duplicates.
 func (s *Store) Ingest(ctx context.Context, posts []routing.Post) ([]IngestResult, error) {
+	n := s.perTx(ingestWrites, len(posts))
+	if n >= len(posts) {
+		return s.ingestTx(ctx, posts)
+	}
+	results := make([]IngestResult, 0, len(posts))
+	for chunk := range slices.Chunk(posts, n) {
+		res, err := s.ingestTx(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	return results, nil
+}
+
+// ingestWrites is how many keys storing one post writes.
+const ingestWrites = 3
+
+// ingestTx stores posts in one transaction.
+func (s *Store) ingestTx(ctx context.Context, posts []routing.Post) ([]IngestResult, error) {
 	if len(posts) == 0 {
 		return nil, nil
 	}
 	var results []IngestResult
 	w := &write{done: make(chan error, 1)}
-	w.fn = func(tx *bolt.Tx) error {
+	w.fn = func(tx txn) error {
 		var err error
 		results, err = s.ingest(tx, posts)
 		w.wake = err == nil && added(results)
@@ -61,7 +85,7 @@ func added(results []IngestResult) bool {
 // It may run more than once, when another write in the same batch fails
 // and the batch is rolled back: a rerun gives the posts new ids and keeps
 // the ReceivedAt of the first run, which nobody has seen.
-func (s *Store) ingest(tx *bolt.Tx, posts []routing.Post) ([]IngestResult, error) {
+func (s *Store) ingest(tx txn, posts []routing.Post) ([]IngestResult, error) {
 	now := s.now().UTC()
 	postsB := tx.Bucket(bucketPosts)
 	dedupe := tx.Bucket(bucketDedupe)

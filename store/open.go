@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -44,7 +43,7 @@ func openIndex(id []byte, rec Record) indexEntry {
 	return indexEntry{bucket: bucket, key: key, value: value}
 }
 
-func reindex(tx *bolt.Tx, before, after indexEntry) error {
+func reindex(tx txn, before, after indexEntry) error {
 	if bytes.Equal(before.bucket, after.bucket) && bytes.Equal(before.key, after.key) && bytes.Equal(before.value, after.value) {
 		return nil
 	}
@@ -71,7 +70,7 @@ type OpenItem struct {
 // OpenItems calls fn for every open post, unclaimed ones first, each group
 // oldest first, until fn returns false.
 func (s *Store) OpenItems(fn func(OpenItem) bool) error {
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		for _, b := range [][]byte{bucketUnclaimed, bucketClaimed} {
 			c := tx.Bucket(b).Cursor()
 			for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -101,7 +100,7 @@ func (s *Store) PostsSince(t time.Time, fn func(Record) bool) error {
 	if err := start.SetTime(ulid.Timestamp(t)); err != nil {
 		start = ulid.ULID{}
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		c := tx.Bucket(bucketPosts).Cursor()
 		for k, _ := c.Seek(start[:]); k != nil; k, _ = c.Next() {
 			rec, err := getRecord(tx, k)

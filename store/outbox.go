@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -25,7 +24,7 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 		out  []Pending
 		next time.Time
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var e OutboxEntry
@@ -72,7 +71,7 @@ type OutboxStats struct {
 // OutboxStats reports the outbox's depth.
 func (s *Store) OutboxStats() (OutboxStats, error) {
 	var st OutboxStats
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var e OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -102,7 +101,10 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 		return routing.Decision{}, err
 	}
 	var kept routing.Decision
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx txn) error {
+		// A deposed leader must not start a delivery its successor may
+		// be making too.
+		requireLeader(tx)
 		stored, err := getDecision(tx, key)
 		if err != nil {
 			return err
@@ -127,7 +129,7 @@ func (s *Store) Delivered(id, channel, ts string) error {
 		return err
 	}
 	now := s.now().UTC()
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx txn) error {
 		// The decision and the delivery are the post's routing history;
 		// History holds what happened after.
 		_, err := updateRecord(tx, key, func(rec *Record) error {
@@ -170,11 +172,11 @@ func (s *Store) updateEntry(id string, fn func(*OutboxEntry)) error {
 	if err != nil {
 		return err
 	}
-	err = s.update(func(tx *bolt.Tx) error { return updateEntry(tx, key, fn) })
+	err = s.update(func(tx txn) error { return updateEntry(tx, key, fn) })
 	return s.wrap("update outbox entry "+id, err)
 }
 
-func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
+func updateEntry(tx txn, key []byte, fn func(*OutboxEntry)) error {
 	b := tx.Bucket(bucketOutbox)
 	v := b.Get(key)
 	if v == nil {
@@ -194,7 +196,7 @@ func updateEntry(tx *bolt.Tx, key []byte, fn func(*OutboxEntry)) error {
 
 // updateRecord applies fn to the record at key and writes it back, keeping
 // the open-item indexes in step with the change.
-func updateRecord(tx *bolt.Tx, key []byte, fn func(*Record) error) (Record, error) {
+func updateRecord(tx txn, key []byte, fn func(*Record) error) (Record, error) {
 	rec, err := getRecord(tx, key)
 	if err != nil {
 		return rec, err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -31,7 +30,7 @@ func (s *Store) ScanPosts(since time.Time, fn func(Record) bool) error {
 	for {
 		var chunk []Record
 		var last []byte
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.eng.view(func(tx txn) error {
 			c := tx.Bucket(bucketPosts).Cursor()
 			k, _ := c.Seek(from)
 			if !first && k != nil && bytes.Equal(k, from) {
@@ -71,7 +70,7 @@ func (s *Store) RecentPosts(n, maxScan int, keep func(Record) bool) ([]Record, e
 	scanned := 0
 	for len(out) < n && scanned < maxScan {
 		got := 0
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.eng.view(func(tx txn) error {
 			c := tx.Bucket(bucketPosts).Cursor()
 			var k []byte
 			if from == nil {

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -21,7 +19,7 @@ func seedPost(t *testing.T, s *Store, c *clock, n int, d *routing.Decision, clai
 	}
 	id := res[0].ID
 	key, _ := parseID(id)
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		rec, err := getRecord(tx, key)
 		if err != nil {
 			return err

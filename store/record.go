@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/socialroute/socialroute/routing"
 )
@@ -34,7 +33,7 @@ import (
 
 // getRecord reads the whole record of the post with key. A decision or
 // delivery stored inside the post's own value (schema 1) is taken as well.
-func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
+func getRecord(tx txn, key []byte) (Record, error) {
 	var rec Record
 	v := tx.Bucket(bucketPosts).Get(key)
 	if v == nil {
@@ -61,7 +60,7 @@ func getRecord(tx *bolt.Tx, key []byte) (Record, error) {
 
 // putRecord stores rec as the record of the post with key, writing only
 // the parts whose encoding changed.
-func putRecord(tx *bolt.Tx, key []byte, rec Record) error {
+func putRecord(tx txn, key []byte, rec Record) error {
 	v, err := encodePost(rec)
 	if err != nil {
 		return err
@@ -97,7 +96,7 @@ func encodePost(rec Record) ([]byte, error) {
 
 // getDecision returns the decision stored for the post with key, nil if
 // it was not routed yet, and ErrNotFound when there is no such post.
-func getDecision(tx *bolt.Tx, key []byte) (*routing.Decision, error) {
+func getDecision(tx txn, key []byte) (*routing.Decision, error) {
 	post := tx.Bucket(bucketPosts).Get(key)
 	if post == nil {
 		return nil, ErrNotFound
@@ -118,7 +117,7 @@ func getDecision(tx *bolt.Tx, key []byte) (*routing.Decision, error) {
 	return legacy.Decision, nil
 }
 
-func putDecision(tx *bolt.Tx, key []byte, d routing.Decision) error {
+func putDecision(tx txn, key []byte, d routing.Decision) error {
 	v, err := encodeDecision(d)
 	if err != nil {
 		return err
@@ -204,7 +203,7 @@ func decodeDecision(v []byte, d *routing.Decision) error {
 	return nil
 }
 
-func putDelivery(tx *bolt.Tx, key []byte, d Delivery) error {
+func putDelivery(tx txn, key []byte, d Delivery) error {
 	v, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode delivery: %w", err)
@@ -214,7 +213,7 @@ func putDelivery(tx *bolt.Tx, key []byte, d Delivery) error {
 
 // putChanged writes v unless the bucket holds it already, so an unchanged
 // part does not dirty its page.
-func putChanged(b *bolt.Bucket, key, v []byte) error {
+func putChanged(b bucket, key, v []byte) error {
 	if bytes.Equal(b.Get(key), v) {
 		return nil
 	}

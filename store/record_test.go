@@ -81,7 +81,7 @@ func TestRecordPartsAreWrittenOnce(t *testing.T) {
 	key, _ := parseID(id)
 	postValue := func() []byte {
 		var v []byte
-		s.db.View(func(tx *bolt.Tx) error {
+		s.eng.view(func(tx txn) error {
 			v = append([]byte(nil), tx.Bucket(bucketPosts).Get(key)...)
 			return nil
 		})
@@ -166,7 +166,7 @@ func TestSchema1FileReads(t *testing.T) {
 		t.Fatalf("due = %+v, %v", due, err)
 	}
 	var schema string
-	s.db.View(func(tx *bolt.Tx) error {
+	s.eng.view(func(tx txn) error {
 		schema = string(tx.Bucket(bucketMeta).Get([]byte("schema")))
 		return nil
 	})
@@ -202,7 +202,7 @@ func TestPutRecordRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var want Record
-			err := s.update(func(tx *bolt.Tx) error {
+			err := s.update(func(tx txn) error {
 				rec, err := getRecord(tx, key)
 				if err != nil {
 					return err

@@ -6,12 +6,15 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
 )
 
 // pruneBatch bounds the posts deleted per transaction, so pruning never
-// holds the writer lock long enough to delay a webhook noticeably.
+// holds the writer lock long enough to delay a webhook noticeably. etcd
+// bounds transactions more tightly (perTx).
 const pruneBatch = 256
+
+// pruneWrites is the most keys pruning one post deletes.
+const pruneWrites = 6
 
 // Prune deletes posts received before t, with their dedupe key and index
 // entries, in small transactions. Posts still waiting in the outbox are
@@ -42,7 +45,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 	n := 0
 	var next []byte
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		n, next = 0, nil
 		posts := tx.Bucket(bucketPosts)
 		outbox := tx.Bucket(bucketOutbox)
@@ -57,7 +60,7 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 			k, _ = c.Seek(from)
 		}
 		for ; k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
-			if len(victims) == pruneBatch {
+			if len(victims) == s.perTx(pruneWrites, pruneBatch) {
 				next = append([]byte(nil), k...)
 				break
 			}
@@ -98,11 +101,6 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 // store stays in use, and returns its size. The copy is a bbolt file that
 // can replace store.path while socialroute is stopped.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	var size int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		size, err = tx.WriteTo(w)
-		return err
-	})
+	size, err := s.eng.backup(w)
 	return size, s.wrap("backup", err)
 }

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -97,21 +95,12 @@ type PendingChange struct {
 // ErrNothingToUndo is returned by UndoRules when no change is left.
 var ErrNothingToUndo = errors.New("nothing to undo")
 
-func initRuleBuckets(tx *bolt.Tx) error {
-	for _, b := range ruleBuckets {
-		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return fmt.Errorf("create bucket %s: %w", b, err)
-		}
-	}
-	return nil
-}
-
 // SeedRules stores seed as the rule set if none was ever stored, numbering
 // the rules r1, r2, …, and returns the stored set. Once a set is stored
 // (even an empty one), the seed is ignored: rules changed in Slack win
 // over the config. seeded reports whether seed was stored now.
 func (s *Store) SeedRules(seed []routing.Rule) (rs RuleSet, seeded bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		cur, ok, err := getRuleSet(tx)
 		if err != nil {
 			return err
@@ -132,7 +121,7 @@ func (s *Store) SeedRules(seed []routing.Rule) (rs RuleSet, seeded bool, err err
 // ever stored.
 func (s *Store) Rules() (RuleSet, error) {
 	var rs RuleSet
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		cur, ok, err := getRuleSet(tx)
 		if !ok {
 			cur = RuleSet{NextID: 1}
@@ -147,7 +136,7 @@ func (s *Store) Rules() (RuleSet, error) {
 // ignore its seed).
 func (s *Store) HasRules() (bool, error) {
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		ok = tx.Bucket(bucketRules).Get(keyRuleState) != nil
 		return nil
 	})
@@ -161,7 +150,7 @@ func (s *Store) HasRules() (bool, error) {
 // and is returned as it is.
 func (s *Store) ChangeRules(user, command string, fn func(*RuleSet) (summary string, err error)) (RuleSet, error) {
 	var after RuleSet
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		before, ok, err := getRuleSet(tx)
 		if err != nil {
 			return err
@@ -202,7 +191,7 @@ func (s *Store) UndoRules(user, command string) (Change, RuleSet, error) {
 		ch       Change
 		restored RuleSet
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		c := tx.Bucket(bucketChanges).Cursor()
 		k, v := c.Last()
 		if k == nil {
@@ -237,7 +226,7 @@ func (s *Store) UndoRules(user, command string) (Change, RuleSet, error) {
 // Changes returns up to n of the changes undo can revert, newest first.
 func (s *Store) Changes(n int) ([]Change, error) {
 	var out []Change
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		c := tx.Bucket(bucketChanges).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
 			var ch Change
@@ -256,14 +245,14 @@ func (s *Store) Audit(e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return appendSeq(tx, bucketAudit, e, maxAudit) })
+	err := s.eng.update(func(tx txn) error { return appendSeq(tx, bucketAudit, e, maxAudit) })
 	return s.wrap("audit", err)
 }
 
 // AuditLog returns up to n audit entries, newest first.
 func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
 			var e AuditEntry
@@ -289,7 +278,7 @@ func (s *Store) PutPending(p PendingChange) (string, error) {
 	if p.At.IsZero() {
 		p.At = now
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		bk := tx.Bucket(bucketPending)
 		var stale [][]byte
 		if err := bk.ForEach(func(k, v []byte) error {
@@ -322,7 +311,7 @@ func (s *Store) PutPending(p PendingChange) (string, error) {
 // it was taken already, never existed or expired.
 func (s *Store) TakePending(id string) (PendingChange, error) {
 	var p PendingChange
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		bk := tx.Bucket(bucketPending)
 		v := bk.Get([]byte(id))
 		if v == nil {
@@ -372,7 +361,7 @@ func assignIDs(rs *RuleSet, user string, at time.Time) {
 	}
 }
 
-func getRuleSet(tx *bolt.Tx) (RuleSet, bool, error) {
+func getRuleSet(tx txn) (RuleSet, bool, error) {
 	var rs RuleSet
 	v := tx.Bucket(bucketRules).Get(keyRuleState)
 	if v == nil {
@@ -384,7 +373,7 @@ func getRuleSet(tx *bolt.Tx) (RuleSet, bool, error) {
 	return rs, true, nil
 }
 
-func putRuleSet(tx *bolt.Tx, rs RuleSet) error {
+func putRuleSet(tx txn, rs RuleSet) error {
 	v, err := json.Marshal(rs)
 	if err != nil {
 		return fmt.Errorf("encode rules: %w", err)
@@ -394,7 +383,7 @@ func putRuleSet(tx *bolt.Tx, rs RuleSet) error {
 
 // appendSeq appends v under the bucket's next sequence number and drops
 // the oldest entries beyond limit.
-func appendSeq(tx *bolt.Tx, name []byte, v any, limit int) error {
+func appendSeq(tx txn, name []byte, v any, limit int) error {
 	bk := tx.Bucket(name)
 	seq, err := bk.NextSequence()
 	if err != nil {

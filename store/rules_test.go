@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -179,7 +177,7 @@ func TestChangeUndoAndAudit(t *testing.T) {
 func TestAppendSeqBound(t *testing.T) {
 	s, _, _ := openClocked(t)
 	for i := range 30 {
-		if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := s.eng.update(func(tx txn) error {
 			return appendSeq(tx, bucketAudit, AuditEntry{Detail: string(rune('a' + i%26))}, 10)
 		}); err != nil {
 			t.Fatal(err)

@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names. Keys in posts and outbox are binary ULIDs, so iteration
@@ -43,9 +42,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is socialroute's bbolt-backed state. It is safe for concurrent use.
+// Store is socialroute's state, on bbolt or etcd. It is safe for
+// concurrent use.
 type Store struct {
-	db   *bolt.DB
+	eng  engine
 	opts Options
 	now  func() time.Time
 
@@ -57,10 +57,30 @@ type Store struct {
 	closeOnce sync.Once
 	mu        sync.RWMutex // guards closed against in-flight enqueues
 	closed    bool
+	// inflight bounds concurrent writes on engines without the commit
+	// loop, so a flood of webhooks gets ErrBusy instead of piling up.
+	inflight chan struct{}
+	running  sync.WaitGroup
+
+	role  atomic.Value // Role, set by Lead
+	rules chan struct{}
 }
 
-// Open opens (creating if needed) the store at path.
+// Open opens (creating if needed) the bbolt store at path.
 func Open(path string, opts Options) (*Store, error) {
+	eng, err := openBolt(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	s, err := newStore(eng, opts)
+	if err != nil {
+		eng.close()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	return s, nil
+}
+
+func newStore(eng engine, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
 	}
@@ -73,40 +93,31 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open store %q: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("open store %q: %w", path, err)
-	}
-	if err := db.Update(initBuckets); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %q: %w", path, err)
+	if err := eng.update(checkSchema); err != nil {
+		return nil, err
 	}
 	s := &Store{
-		db:    db,
-		opts:  opts,
-		now:   opts.Now,
-		queue: make(chan *write, opts.QueueSize),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		wake:  make(chan struct{}, 1),
+		eng:      eng,
+		opts:     opts,
+		now:      opts.Now,
+		queue:    make(chan *write, opts.QueueSize),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		rules:    make(chan struct{}, 1),
+		inflight: make(chan struct{}, opts.QueueSize),
 	}
-	go s.commitLoop()
+	if eng.grouped() {
+		go s.commitLoop()
+	} else {
+		close(s.done)
+	}
 	return s, nil
 }
 
-func initBuckets(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta,
-		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics, bucketExamples} {
-		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return fmt.Errorf("create bucket %s: %w", b, err)
-		}
-	}
-	if err := initRuleBuckets(tx); err != nil {
-		return err
-	}
+// checkSchema marks a new store with schemaVersion and refuses one
+// written by a build with another format.
+func checkSchema(tx txn) error {
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get([]byte("schema")); {
 	case v == nil, string(v) == "1":
@@ -127,7 +138,8 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		close(s.stop)
 		<-s.done
-		err = s.db.Close()
+		s.running.Wait()
+		err = s.eng.close()
 	})
 	return err
 }
@@ -139,12 +151,24 @@ func (s *Store) Check() error {
 	if s.closed {
 		return ErrClosed
 	}
-	return nil
+	return s.eng.check()
 }
 
 // Wake is signalled after a commit adds outbox entries, so the delivery
 // worker need not poll.
 func (s *Store) Wake() <-chan struct{} { return s.wake }
+
+// RulesChanged is signalled when another process may have changed the
+// routing rules (etcd: any replica's /route). A process sees its own
+// changes in the values ChangeRules and UndoRules return.
+func (s *Store) RulesChanged() <-chan struct{} { return s.rules }
+
+func (s *Store) signalRules() {
+	select {
+	case s.rules <- struct{}{}:
+	default:
+	}
+}
 
 func (s *Store) signal() {
 	select {
@@ -160,7 +184,7 @@ func (s *Store) Get(id string) (Record, error) {
 		return Record{}, err
 	}
 	var rec Record
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.eng.view(func(tx txn) error {
 		rec, err = getRecord(tx, key)
 		return err
 	})
@@ -173,7 +197,7 @@ func (s *Store) Get(id string) (Record, error) {
 // PostByMessage returns the id of the post delivered as message ts in channel.
 func (s *Store) PostByMessage(channel, ts string) (string, error) {
 	var id string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.eng.view(func(tx txn) error {
 		v := tx.Bucket(bucketMessages).Get(messageKey(channel, ts))
 		if v == nil {
 			return ErrNotFound
@@ -191,7 +215,7 @@ func (s *Store) wrap(what string, err error) error {
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
-	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+	case isBoltClosed(err), errors.Is(err, ErrClosed):
 		return fmt.Errorf("%s: %w", what, ErrClosed)
 	}
 	return fmt.Errorf("%s: %w", what, err)

@@ -15,6 +15,13 @@ var (
 	ErrBusy = errors.New("store busy")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
+	// ErrUnavailable is returned when the database cannot be reached
+	// (etcd without a quorum, say); callers should retry later. Nothing
+	// was stored.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrNotLeader is returned for work only the leader may do (see Lead)
+	// when this process is not, or no longer, the leader.
+	ErrNotLeader = errors.New("not the leader")
 	// ErrLocked is returned by Open when another process holds the file.
 	ErrLocked = errors.New("file is locked by another process (is socialroute already running?)")
 )

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -28,7 +26,7 @@ var bucketEnvelopes = []byte("envelopes")
 func (s *Store) FirstSeen(envelopeID string) (bool, error) {
 	first := false
 	now := s.now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.eng.update(func(tx txn) error {
 		b := tx.Bucket(bucketEnvelopes)
 		if b.Get([]byte(envelopeID)) != nil {
 			return nil
@@ -43,22 +41,29 @@ func (s *Store) FirstSeen(envelopeID string) (bool, error) {
 // PruneEnvelopes forgets envelope ids handled before t; Slack redelivers
 // for minutes, not days.
 func (s *Store) PruneEnvelopes(before time.Time) (int, error) {
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEnvelopes).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var at time.Time
-			if at.UnmarshalBinary(v) == nil && !at.Before(before) {
-				continue
+	total, limit := 0, s.perTx(1, 1<<30)
+	for {
+		n := 0
+		err := s.eng.update(func(tx txn) error {
+			n = 0
+			c := tx.Bucket(bucketEnvelopes).Cursor()
+			for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
+				var at time.Time
+				if at.UnmarshalBinary(v) == nil && !at.Before(before) {
+					continue
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
 			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-			n++
+			return nil
+		})
+		total += n
+		if err != nil || n < limit {
+			return total, s.wrap("prune envelopes", err)
 		}
-		return nil
-	})
-	return n, s.wrap("prune envelopes", err)
+	}
 }
 
 // Claim makes user the owner of post id unless somebody already is; the
@@ -138,7 +143,7 @@ func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) 
 		return before, err
 	}
 	now := s.now().UTC()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		_, err := updateRecord(tx, key, func(rec *Record) error {
 			before = *rec
 			if rec.Delivery == nil {
@@ -212,7 +217,7 @@ func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record
 	}
 	now := s.now().UTC()
 	var out Record
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.eng.update(func(tx txn) error {
 		var ferr error
 		out, ferr = updateRecord(tx, key, func(rec *Record) error { return fn(rec, now) })
 		return ferr

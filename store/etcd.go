@@ -1,0 +1,642 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// EtcdOptions say how to reach the etcd cluster a Store runs on.
+type EtcdOptions struct {
+	// Endpoints are the members' client URLs.
+	Endpoints []string
+	// Prefix is put before every key; several deployments can share a
+	// cluster under different prefixes. Default "/socialroute/".
+	Prefix string
+	// Username and Password enable etcd's authentication when set.
+	Username, Password string
+	// TLS, when set, is used to connect to the members.
+	TLS *tls.Config
+	// DialTimeout bounds connecting; RequestTimeout bounds each request.
+	// Defaults 5s.
+	DialTimeout, RequestTimeout time.Duration
+	// LeaseTTL is the leader's lease (see Lead): a leader that stops
+	// renewing it is replaced after about this long. Whole seconds;
+	// default 10s.
+	LeaseTTL time.Duration
+	// Replica names this process in the leader election. Default: the
+	// host name.
+	Replica string
+}
+
+// etcdMaxOps is etcd's default --max-txn-ops: the most operations, and
+// the most comparisons, one transaction may carry.
+const etcdMaxOps = 128
+
+// etcdPageSize is how many keys a cursor reads per request.
+const etcdPageSize = 256
+
+// Keys in etcd are the prefix, "b/", the bucket name, "/", then the key
+// as bbolt would hold it, so every bucket is one contiguous range in the
+// same order. Sequences live apart, under "seq/", so cursors never see them.
+type etcdEngine struct {
+	cli     *clientv3.Client
+	prefix  string
+	timeout time.Duration
+	opts    EtcdOptions
+
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	fence *fence // set while this process leads (leader.go)
+}
+
+// OpenEtcd opens a Store on the etcd cluster eo describes. Several
+// processes may open the same cluster and prefix at once: every write is
+// a transaction that commits only if what it read is unchanged.
+func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
+	if len(eo.Endpoints) == 0 {
+		return nil, errors.New("open etcd store: no endpoints")
+	}
+	if eo.Prefix == "" {
+		eo.Prefix = "/socialroute/"
+	}
+	if eo.DialTimeout <= 0 {
+		eo.DialTimeout = 5 * time.Second
+	}
+	if eo.RequestTimeout <= 0 {
+		eo.RequestTimeout = 5 * time.Second
+	}
+	if eo.LeaseTTL <= 0 {
+		eo.LeaseTTL = 10 * time.Second
+	}
+	if eo.Replica == "" {
+		eo.Replica, _ = os.Hostname()
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   eo.Endpoints,
+		Username:    eo.Username,
+		Password:    eo.Password,
+		TLS:         eo.TLS,
+		DialTimeout: eo.DialTimeout,
+		// The client's own logs would duplicate our errors at info level.
+		Logger:               zap.NewNop(),
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &etcdEngine{cli: cli, prefix: eo.Prefix, timeout: eo.RequestTimeout, opts: eo, ctx: ctx, cancel: cancel}
+	s, err := newStore(e, opts)
+	if err != nil {
+		e.close()
+		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
+	}
+	// Posts accepted by any replica wake this one's delivery worker.
+	go e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal)
+	go e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules)
+	return s, nil
+}
+
+func (e *etcdEngine) bucketStart(name []byte) string { return e.prefix + "b/" + string(name) + "/" }
+func (e *etcdEngine) bucketEnd(name []byte) string   { return e.prefix + "b/" + string(name) + "0" }
+func (e *etcdEngine) seqKey(name []byte) string      { return e.prefix + "seq/" + string(name) }
+
+func (e *etcdEngine) grouped() bool  { return false }
+func (e *etcdEngine) maxWrites() int { return etcdMaxOps }
+
+// check asks the cluster for a linearizable read, which needs a quorum.
+func (e *etcdEngine) check() error {
+	ctx, cancel := e.reqCtx()
+	defer cancel()
+	if _, err := e.cli.Get(ctx, e.prefix+"b/meta/schema"); err != nil {
+		return e.rpcErr(err)
+	}
+	return nil
+}
+
+func (e *etcdEngine) close() error {
+	e.cancel()
+	return e.cli.Close()
+}
+
+// watch calls fn after every change to keys in [start, end), and once
+// after each (re)connection, since changes may have been missed meanwhile.
+func (e *etcdEngine) watch(start, end string, fn func()) {
+	for e.ctx.Err() == nil {
+		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(e.ctx))
+		wc := e.cli.Watch(ctx, start, clientv3.WithRange(end))
+		fn()
+		for resp := range wc {
+			if resp.Err() != nil {
+				break
+			}
+			if len(resp.Events) > 0 {
+				fn()
+			}
+		}
+		cancel()
+		select {
+		case <-e.ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// view runs fn on a snapshot: every read is at the revision of the first.
+func (e *etcdEngine) view(fn func(txn) error) error {
+	t := e.newTxn(false)
+	err := fn(t)
+	if t.err != nil {
+		return t.err
+	}
+	return err
+}
+
+// update runs fn optimistically: reads at one revision, writes buffered,
+// then one etcd transaction that commits the writes only if nothing fn
+// read changed after that revision. On a conflict fn runs again.
+func (e *etcdEngine) update(fn func(txn) error) error {
+	for attempt := 0; ; attempt++ {
+		t := e.newTxn(true)
+		err := fn(t)
+		if t.err != nil {
+			return t.err
+		}
+		if err != nil {
+			return err
+		}
+		ok, err := t.commit()
+		if err != nil || ok {
+			return err
+		}
+		if t.fence != nil && !e.stillLeader(t.fence) {
+			return ErrNotLeader
+		}
+		if attempt >= 100 {
+			return errors.New("etcd transaction: too many conflicting writers")
+		}
+		// Contention: back off a little, with jitter, before the rerun.
+		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		select {
+		case <-time.After(d):
+		case <-e.ctx.Done():
+			return ErrClosed
+		}
+	}
+}
+
+// rpcErr maps a failed etcd request to the store's errors.
+func (e *etcdEngine) rpcErr(err error) error {
+	if e.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+// reqCtx bounds one request.
+func (e *etcdEngine) reqCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(e.ctx, e.timeout)
+}
+
+type etcdWrite struct {
+	value []byte
+	del   bool
+}
+
+type keyRange struct{ start, end string }
+
+// etcdTxn is one transaction. It reads at a single revision (the first
+// read's), caches what it read, and keeps its writes until commit.
+type etcdTxn struct {
+	e        *etcdEngine
+	writable bool
+	rev      int64
+	cache    map[string][]byte // point reads; nil value = absent
+	ranges   []keyRange        // ranges cursors read, in writable txns
+	writes   map[string]etcdWrite
+	fence    *fence
+	err      error
+}
+
+func (e *etcdEngine) newTxn(writable bool) *etcdTxn {
+	return &etcdTxn{e: e, writable: writable, cache: map[string][]byte{}, writes: map[string]etcdWrite{}}
+}
+
+func (t *etcdTxn) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+func (t *etcdTxn) Bucket(name []byte) bucket {
+	return &etcdBucket{t: t, name: name, start: t.e.bucketStart(name), end: t.e.bucketEnd(name)}
+}
+
+// get reads key at the transaction's revision, or its own write.
+func (t *etcdTxn) get(key string) []byte {
+	if w, ok := t.writes[key]; ok {
+		if w.del {
+			return nil
+		}
+		return w.value
+	}
+	if v, ok := t.cache[key]; ok {
+		return v
+	}
+	if t.err != nil {
+		return nil
+	}
+	resp, err := t.rangeAt(key, "", 0, false)
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	var v []byte
+	if len(resp.Kvs) > 0 {
+		v = resp.Kvs[0].Value
+	}
+	t.cache[key] = v
+	return v
+}
+
+// rangeAt reads [start, end) (or key start alone when end is empty) at the
+// transaction's revision, fixing that revision on the first read.
+func (t *etcdTxn) rangeAt(start, end string, limit int64, descend bool) (*clientv3.GetResponse, error) {
+	opts := []clientv3.OpOption{}
+	if end != "" {
+		opts = append(opts, clientv3.WithRange(end))
+	}
+	if limit > 0 {
+		opts = append(opts, clientv3.WithLimit(limit))
+	}
+	if descend {
+		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	}
+	if t.rev > 0 {
+		opts = append(opts, clientv3.WithRev(t.rev))
+	}
+	ctx, cancel := t.e.reqCtx()
+	defer cancel()
+	resp, err := t.e.cli.Get(ctx, start, opts...)
+	if err != nil {
+		return nil, t.e.rpcErr(err)
+	}
+	if t.rev == 0 {
+		t.rev = resp.Header.Revision
+	}
+	return resp, nil
+}
+
+func (t *etcdTxn) put(key string, v []byte) error {
+	if !t.writable {
+		return errors.New("write in a read-only transaction")
+	}
+	t.writes[key] = etcdWrite{value: bytes.Clone(v)}
+	return nil
+}
+
+func (t *etcdTxn) del(key string) error {
+	if !t.writable {
+		return errors.New("write in a read-only transaction")
+	}
+	t.writes[key] = etcdWrite{del: true}
+	return nil
+}
+
+// requireLeader makes the transaction commit only while this process
+// still holds the leadership it had when the transaction began.
+func (t *etcdTxn) requireLeader() {
+	t.e.mu.Lock()
+	f := t.e.fence
+	t.e.mu.Unlock()
+	if f == nil {
+		t.fail(ErrNotLeader)
+		return
+	}
+	t.fence = f
+}
+
+// commit sends the writes with a comparison for everything read: each key
+// read, and each range scanned, must be unmodified since the snapshot.
+// It reports false on a conflict.
+func (t *etcdTxn) commit() (bool, error) {
+	if len(t.writes) == 0 {
+		return true, nil
+	}
+	var cmps []clientv3.Cmp
+	if t.rev > 0 {
+		for k := range t.cache {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "<", t.rev+1))
+		}
+		for _, r := range t.ranges {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r.start), "<", t.rev+1).WithRange(r.end))
+		}
+	}
+	if t.fence != nil {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(t.fence.key), "=", t.fence.rev))
+	}
+	ops := make([]clientv3.Op, 0, len(t.writes))
+	for _, k := range slices.Sorted(maps.Keys(t.writes)) {
+		w := t.writes[k]
+		if w.del {
+			ops = append(ops, clientv3.OpDelete(k))
+		} else {
+			ops = append(ops, clientv3.OpPut(k, string(w.value)))
+		}
+	}
+	if len(ops) > etcdMaxOps || len(cmps) > etcdMaxOps {
+		return false, fmt.Errorf("etcd transaction too large: %d writes and %d reads, at most %d each", len(ops), len(cmps), etcdMaxOps)
+	}
+	ctx, cancel := t.e.reqCtx()
+	defer cancel()
+	resp, err := t.e.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return false, t.e.rpcErr(err)
+	}
+	return resp.Succeeded, nil
+}
+
+type etcdBucket struct {
+	t          *etcdTxn
+	name       []byte
+	start, end string
+}
+
+func (b *etcdBucket) key(k []byte) string { return b.start + string(k) }
+
+func (b *etcdBucket) Get(key []byte) []byte { return b.t.get(b.key(key)) }
+
+func (b *etcdBucket) Put(key, value []byte) error {
+	if len(key) == 0 {
+		return errors.New("put: empty key")
+	}
+	return b.t.put(b.key(key), value)
+}
+
+func (b *etcdBucket) Delete(key []byte) error { return b.t.del(b.key(key)) }
+
+func (b *etcdBucket) Cursor() cursor { return &etcdCursor{b: b} }
+
+func (b *etcdBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.t.err
+}
+
+func (b *etcdBucket) Sequence() uint64 {
+	v := b.t.get(b.t.e.seqKey(b.name))
+	n, _ := strconv.ParseUint(string(v), 10, 64)
+	return n
+}
+
+func (b *etcdBucket) SetSequence(n uint64) error {
+	return b.t.put(b.t.e.seqKey(b.name), []byte(strconv.FormatUint(n, 10)))
+}
+
+func (b *etcdBucket) NextSequence() (uint64, error) {
+	n := b.Sequence() + 1
+	if b.t.err != nil {
+		return 0, b.t.err
+	}
+	return n, b.SetSequence(n)
+}
+
+// etcdCursor walks a bucket as the transaction sees it: the snapshot, read
+// a page at a time, with the transaction's own writes laid over it.
+type etcdCursor struct {
+	b   *etcdBucket
+	cur string // full key the cursor is on; "" before the first move
+
+	// page holds every snapshot key in [lo, hi), in order.
+	page   []*mvccpb.KeyValue
+	lo, hi string
+}
+
+func (c *etcdCursor) First() ([]byte, []byte) { return c.move(c.b.start, true, true) }
+func (c *etcdCursor) Last() ([]byte, []byte)  { return c.move(c.b.end, false, false) }
+func (c *etcdCursor) Seek(seek []byte) ([]byte, []byte) {
+	return c.move(c.b.key(seek), true, true)
+}
+
+func (c *etcdCursor) Next() ([]byte, []byte) {
+	if c.cur == "" {
+		return nil, nil
+	}
+	return c.move(c.cur, true, false)
+}
+
+func (c *etcdCursor) Prev() ([]byte, []byte) {
+	if c.cur == "" {
+		return nil, nil
+	}
+	return c.move(c.cur, false, false)
+}
+
+func (c *etcdCursor) Delete() error {
+	if c.cur == "" {
+		return errors.New("cursor delete: not on a key")
+	}
+	return c.b.t.del(c.cur)
+}
+
+// move goes to the first key after from (or at it, when inclusive), or
+// the last key before it, and returns it without the bucket's prefix.
+func (c *etcdCursor) move(from string, forward, inclusive bool) ([]byte, []byte) {
+	t := c.b.t
+	if t.err != nil {
+		c.cur = ""
+		return nil, nil
+	}
+	// The nearest snapshot key that the transaction has not deleted.
+	snapKey, snapVal, at, incl := "", []byte(nil), from, inclusive
+	for {
+		kv := c.snapshot(at, forward, incl)
+		if kv == nil {
+			break
+		}
+		k := string(kv.Key)
+		if w, ok := t.writes[k]; ok && w.del {
+			at, incl = k, false
+			continue
+		}
+		snapKey, snapVal = k, kv.Value
+		break
+	}
+	if t.err != nil {
+		c.cur = ""
+		return nil, nil
+	}
+	// The nearest key the transaction wrote itself.
+	bestKey, found := snapKey, snapKey != ""
+	for k, w := range t.writes {
+		if w.del || k < c.b.start || k >= c.b.end {
+			continue
+		}
+		if forward && (k > from || inclusive && k == from) && (!found || k < bestKey) ||
+			!forward && (k < from || inclusive && k == from) && (!found || k > bestKey) {
+			bestKey, found = k, true
+		}
+	}
+	if !found {
+		c.cur = ""
+		return nil, nil
+	}
+	c.cur = bestKey
+	v := snapVal
+	if w, ok := t.writes[bestKey]; ok {
+		v = w.value
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return []byte(bestKey[len(c.b.start):]), v
+}
+
+// snapshot returns the snapshot's nearest key to at in the bucket, reading
+// a page when the one held does not cover the answer.
+func (c *etcdCursor) snapshot(at string, forward, inclusive bool) *mvccpb.KeyValue {
+	for {
+		if kv, done := c.search(at, forward, inclusive); done {
+			return kv
+		}
+		if !c.fetch(at, forward, inclusive) {
+			return nil
+		}
+	}
+}
+
+// search looks for the answer in the page. done is false when the page
+// does not cover the range the answer lies in.
+func (c *etcdCursor) search(at string, forward, inclusive bool) (*mvccpb.KeyValue, bool) {
+	cmp := func(kv *mvccpb.KeyValue, k string) int { return strings.Compare(string(kv.Key), k) }
+	if forward {
+		// The first key at or after from.
+		from := at
+		if !inclusive {
+			from = at + "\x00"
+		}
+		if from < c.lo {
+			return nil, false
+		}
+		if from >= c.hi {
+			return nil, c.hi == c.b.end
+		}
+		if i, _ := slices.BinarySearchFunc(c.page, from, cmp); i < len(c.page) {
+			return c.page[i], true
+		}
+		return nil, c.hi == c.b.end
+	}
+	// The last key before until.
+	until := at
+	if inclusive {
+		until = at + "\x00"
+	}
+	if until > c.hi {
+		return nil, false
+	}
+	if until > c.lo {
+		if i, _ := slices.BinarySearchFunc(c.page, until, cmp); i > 0 {
+			return c.page[i-1], true
+		}
+	}
+	return nil, c.lo == c.b.start
+}
+
+// fetch reads the page from at onwards (or up to at, backwards) and
+// reports whether there might be anything left to find.
+func (c *etcdCursor) fetch(at string, forward, inclusive bool) bool {
+	t := c.b.t
+	if forward {
+		start := at
+		if !inclusive {
+			start = at + "\x00"
+		}
+		if start < c.b.start {
+			start = c.b.start
+		}
+		if start >= c.b.end {
+			return false
+		}
+		resp, err := t.rangeAt(start, c.b.end, etcdPageSize, false)
+		if err != nil {
+			t.fail(err)
+			return false
+		}
+		c.page, c.lo, c.hi = resp.Kvs, start, c.b.end
+		if resp.More && len(resp.Kvs) > 0 {
+			c.hi = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		}
+	} else {
+		end := at
+		if inclusive {
+			end = at + "\x00"
+		}
+		if end > c.b.end {
+			end = c.b.end
+		}
+		if end <= c.b.start {
+			return false
+		}
+		resp, err := t.rangeAt(c.b.start, end, etcdPageSize, true)
+		if err != nil {
+			t.fail(err)
+			return false
+		}
+		kvs := slices.Clone(resp.Kvs)
+		slices.Reverse(kvs)
+		c.page, c.lo, c.hi = kvs, c.b.start, end
+		if resp.More && len(kvs) > 0 {
+			c.lo = string(kvs[0].Key)
+		}
+	}
+	if t.writable {
+		t.ranges = append(t.ranges, keyRange{c.lo, c.hi})
+	}
+	return true
+}
+
+// backup copies every bucket, as of one revision, into a bbolt file and
+// writes that file to w: a backup of an etcd store is a bbolt store.
+func (e *etcdEngine) backup(w io.Writer) (int64, error) {
+	dir, err := os.MkdirTemp("", "socialroute-backup-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	dst, err := openBolt(filepath.Join(dir, "backup.db"), Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer dst.close()
+	err = e.view(func(src txn) error {
+		return dst.update(func(d txn) error { return copyBuckets(d, src) })
+	})
+	if err != nil {
+		return 0, err
+	}
+	return dst.backup(w)
+}
