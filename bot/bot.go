@@ -51,6 +51,10 @@ type Options struct {
 	Incidents IncidentOptions
 	// Commands is what the slash command works with.
 	Commands CommandOptions
+	// LeaderWork, when set, runs beside delivery and reminders while
+	// this process leads (store.Lead), with a context that ends with the
+	// leadership.
+	LeaderWork func(ctx context.Context)
 	// Metrics counts deliveries, failures, clicks and reconnects; nil
 	// counts nothing.
 	Metrics *metrics.Metrics
@@ -186,8 +190,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { b.events(ctx) })
-	wg.Go(func() { b.deliverer.run(ctx) })
-	wg.Go(func() { b.remind(ctx) })
+	// Every replica takes interactions; only the leader delivers and
+	// reminds, so nothing goes out twice.
+	wg.Go(func() { b.store.Lead(ctx, b.lead) })
+	wg.Go(func() { b.followRules(ctx) })
 	wg.Go(func() { b.commands.run(ctx) })
 	for range b.opts.Workers {
 		wg.Go(func() { b.work(ctx) })
@@ -195,6 +201,46 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Wait()
 	b.connected.Store(false)
 	return runErr
+}
+
+// lead does the work that must run once across replicas, until ctx (the
+// leadership) ends.
+func (b *Bot) lead(ctx context.Context) {
+	b.log.Info().Msg("leading: delivering posts and sending reminders")
+	var wg sync.WaitGroup
+	wg.Go(func() { b.deliverer.run(ctx) })
+	wg.Go(func() { b.remind(ctx) })
+	if b.opts.LeaderWork != nil {
+		wg.Go(func() { b.opts.LeaderWork(ctx) })
+	}
+	wg.Wait()
+	b.log.Info().Str("role", string(b.store.Role())).Msg("stopped leading")
+}
+
+// followRules rebuilds the router when another replica changes the rules.
+func (b *Bot) followRules(ctx context.Context) {
+	build := b.opts.Commands.BuildRouter
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.store.RulesChanged():
+		}
+		if build == nil {
+			continue
+		}
+		rs, err := b.store.Rules()
+		if err == nil {
+			r, berr := build(rs)
+			if err = berr; err == nil {
+				b.SetRouter(r)
+				continue
+			}
+		}
+		if ctx.Err() == nil {
+			b.log.Error().Err(err).Msg("reload routing rules changed elsewhere")
+		}
+	}
 }
 
 // events drains the Socket Mode client's events. It never blocks on work:

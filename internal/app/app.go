@@ -110,10 +110,11 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			UpdateEvery:  time.Duration(cfg.Incidents.UpdateEvery),
 			MentionGroup: cfg.Incidents.MentionGroup,
 		},
-		Commands: commands,
-		Metrics:  m,
-		Now:      opts.Now,
-		Logger:   opts.Logger,
+		Commands:   commands,
+		LeaderWork: a.retain,
+		Metrics:    m,
+		Now:        opts.Now,
+		Logger:     opts.Logger,
 	}, a.store, router)
 	if err != nil {
 		return nil, err
@@ -201,15 +202,17 @@ func (a *App) ready() error {
 	return a.bot.Ready()
 }
 
-// details is what /readyz tells besides ready or not: the outbox, and in
+// details is what /readyz tells besides ready or not: this replica's role
+// (leader, follower, or disconnected from etcd) and the outbox, in
 // particular posts parked after a permanent Slack error, which need an
 // operator.
 func (a *App) details() map[string]any {
+	d := map[string]any{"role": string(a.store.Role())}
 	st, err := a.store.OutboxStats()
 	if err != nil {
-		return nil
+		return d
 	}
-	d := map[string]any{"outbox_pending": st.Pending, "outbox_parked": st.Parked}
+	d["outbox_pending"], d["outbox_parked"] = st.Pending, st.Parked
 	if !st.Oldest.IsZero() {
 		d["outbox_oldest_age_seconds"] = int(a.now().Sub(st.Oldest).Seconds())
 	}
@@ -234,7 +237,6 @@ func (a *App) Run(ctx context.Context) error {
 		botErr = a.bot.Run(botCtx)
 		stopHTTP() // a bot that cannot reach Slack takes the daemon down
 	})
-	wg.Go(func() { a.retain(botCtx) })
 	httpErr := a.ingest.Run(httpCtx, a.ln)
 	stopBot()
 	wg.Wait()
