@@ -116,46 +116,48 @@ func TestConcurrentUpdatesShareCommits(t *testing.T) {
 }
 
 func TestDueStopsAtLimit(t *testing.T) {
-	s, _ := openTemp(t)
-	var posts []routing.Post
-	for i := range 5 {
-		posts = append(posts, post("g", fmt.Sprint(i), "text"))
-	}
-	res, err := s.Ingest(context.Background(), posts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	later := now.Add(time.Minute)
-	if err := s.Retry(res[4].ID, later, "rate limited"); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		limit    int
-		wantDue  int
-		wantNext time.Time
-	}{
-		{limit: 2, wantDue: 2},                         // more are due: come back at once
-		{limit: 4, wantDue: 4},                         // exactly the due ones
-		{limit: 10, wantDue: 4, wantNext: later.UTC()}, // fewer than limit: when to look again
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprint("limit ", tc.limit), func(t *testing.T) {
-			due, next, err := s.Due(now, tc.limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(due) != tc.wantDue {
-				t.Fatalf("due = %d, want %d", len(due), tc.wantDue)
-			}
-			for i, p := range due {
-				if p.Entry.PostID != res[i].ID {
-					t.Fatalf("due[%d] = %s, want %s (oldest first)", i, p.Entry.PostID, res[i].ID)
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		var posts []routing.Post
+		for i := range 5 {
+			posts = append(posts, post("g", fmt.Sprint(i), "text"))
+		}
+		res, err := s.Ingest(context.Background(), posts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		later := now.Add(time.Minute)
+		if err := s.Retry(res[4].ID, later, "rate limited"); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			limit    int
+			wantDue  int
+			wantNext time.Time
+		}{
+			{limit: 2, wantDue: 2},                         // more are due: come back at once
+			{limit: 4, wantDue: 4},                         // exactly the due ones
+			{limit: 10, wantDue: 4, wantNext: later.UTC()}, // fewer than limit: when to look again
+		}
+		for _, tc := range tests {
+			t.Run(fmt.Sprint("limit ", tc.limit), func(t *testing.T) {
+				due, next, err := s.Due(now, tc.limit)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if !next.Equal(tc.wantNext) {
-				t.Fatalf("next = %v, want %v", next, tc.wantNext)
-			}
-		})
-	}
+				if len(due) != tc.wantDue {
+					t.Fatalf("due = %d, want %d", len(due), tc.wantDue)
+				}
+				for i, p := range due {
+					if p.Entry.PostID != res[i].ID {
+						t.Fatalf("due[%d] = %s, want %s (oldest first)", i, p.Entry.PostID, res[i].ID)
+					}
+				}
+				if !next.Equal(tc.wantNext) {
+					t.Fatalf("next = %v, want %v", next, tc.wantNext)
+				}
+			})
+		}
+	})
 }

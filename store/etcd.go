@@ -64,8 +64,9 @@ type etcdEngine struct {
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	fence *fence // set while this process leads (leader.go)
+	mu      sync.Mutex
+	fence   *fence         // set while this process leads (leader.go)
+	leading sync.WaitGroup // campaigns under way, waited for by close
 }
 
 // OpenEtcd opens a Store on the etcd cluster eo describes. Several
@@ -136,16 +137,19 @@ func (e *etcdEngine) check() error {
 
 func (e *etcdEngine) close() error {
 	e.cancel()
+	e.leading.Wait()
 	return e.cli.Close()
 }
 
-// watch calls fn after every change to keys in [start, end), and once
-// after each (re)connection, since changes may have been missed meanwhile.
+// watch calls fn after every change to keys in [start, end), and after
+// each reconnection, since changes may have been missed meanwhile.
 func (e *etcdEngine) watch(start, end string, fn func()) {
-	for e.ctx.Err() == nil {
+	for first := true; e.ctx.Err() == nil; first = false {
 		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(e.ctx))
 		wc := e.cli.Watch(ctx, start, clientv3.WithRange(end))
-		fn()
+		if !first {
+			fn()
+		}
 		for resp := range wc {
 			if resp.Err() != nil {
 				break

@@ -56,64 +56,69 @@ func (s *Store) Lead(ctx context.Context, work func(ctx context.Context)) {
 		work(ctx)
 		return
 	}
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && e.ctx.Err() == nil {
 		e.campaign(ctx, s, work)
-		if ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(500 * time.Millisecond):
-			}
+		select {
+		case <-ctx.Done():
+		case <-e.ctx.Done():
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
 
-// campaign runs one session: wait to be elected, lead until the session
-// or ctx ends.
+// campaign runs one session: wait to be elected, lead until the session,
+// ctx or the store ends, then give the lease back so that another replica
+// takes over at once.
 func (e *etcdEngine) campaign(ctx context.Context, s *Store, work func(context.Context)) {
+	e.leading.Add(1)
+	defer e.leading.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(e.ctx, cancel)()
+
 	ttl := max(int(e.opts.LeaseTTL/time.Second), 1)
 	session, err := concurrency.NewSession(e.cli, concurrency.WithTTL(ttl), concurrency.WithContext(ctx))
 	if err != nil {
 		s.role.Store(RoleDisconnected)
 		return
 	}
-	defer session.Close()
+	defer func() {
+		// Revoking the lease deletes this session's keys: as leader, the
+		// successor is elected now rather than when the lease runs out; as
+		// a candidate, nobody queues behind a key of a process gone.
+		rctx, rcancel := context.WithTimeout(context.Background(), e.timeout)
+		_, _ = e.cli.Revoke(rctx, session.Lease())
+		rcancel()
+	}()
 	s.role.Store(RoleFollower)
 	// Stop campaigning when the session dies: the key we would win with
 	// is gone with its lease.
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-session.Done():
-			cancel()
-		case <-cctx.Done():
-		}
-	}()
+	defer context.AfterFunc(session.Ctx(), cancel)()
 	election := concurrency.NewElection(session, e.prefix+"leader/")
-	if err := election.Campaign(cctx, e.opts.Replica); err != nil {
-		if ctx.Err() == nil {
-			s.role.Store(RoleDisconnected)
-		}
+	if err := election.Campaign(ctx, e.opts.Replica); err != nil {
+		s.role.Store(sessionRole(session))
 		return
 	}
-	f := &fence{key: election.Key(), rev: election.Rev()}
 	e.mu.Lock()
-	e.fence = f
+	e.fence = &fence{key: election.Key(), rev: election.Rev()}
 	e.mu.Unlock()
 	s.role.Store(RoleLeader)
-	work(cctx)
+	work(ctx)
 	e.mu.Lock()
 	e.fence = nil
 	e.mu.Unlock()
-	if ctx.Err() != nil {
-		// Hand over at once rather than after the lease runs out.
-		rctx, rcancel := context.WithTimeout(context.Background(), e.timeout)
-		_ = election.Resign(rctx)
-		rcancel()
-		s.role.Store(RoleFollower)
-		return
+	s.role.Store(sessionRole(session))
+}
+
+// sessionRole is the role of a replica not leading: disconnected when its
+// session died with etcd out of reach.
+func sessionRole(session *concurrency.Session) Role {
+	select {
+	case <-session.Done():
+		return RoleDisconnected
+	default:
+		return RoleFollower
 	}
-	s.role.Store(RoleDisconnected)
 }
 
 // stillLeader reports whether f's election key still exists as created.

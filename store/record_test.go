@@ -72,38 +72,40 @@ func TestDecisionEncodingRoundTrip(t *testing.T) {
 // Each part of a record lives in its own bucket and no value grows once
 // written: the post's own value is the same after routing and delivery.
 func TestRecordPartsAreWrittenOnce(t *testing.T) {
-	s, _ := openTemp(t)
-	res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res[0].ID
-	key, _ := parseID(id)
-	postValue := func() []byte {
-		var v []byte
-		s.eng.view(func(tx txn) error {
-			v = append([]byte(nil), tx.Bucket(bucketPosts).Get(key)...)
-			return nil
-		})
-		return v
-	}
-	before := postValue()
-	if bytes.Contains(before, []byte(id)) {
-		t.Errorf("post value repeats its key: %s", before)
-	}
-	if _, err := s.BeginAttempt(id, routing.Decision{Class: routing.Support, Channel: "C1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delivered(id, "C1", "1700000000.000100"); err != nil {
-		t.Fatal(err)
-	}
-	if after := postValue(); !bytes.Equal(before, after) {
-		t.Fatalf("post value changed by routing and delivery:\nbefore %s\nafter  %s", before, after)
-	}
-	rec, err := s.Get(id)
-	if err != nil || rec.Post.ID != id || rec.Decision == nil || rec.Decision.Channel != "C1" || rec.Delivery == nil || rec.Delivery.TS != "1700000000.000100" {
-		t.Fatalf("record = %+v, %v", rec, err)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res[0].ID
+		key, _ := parseID(id)
+		postValue := func() []byte {
+			var v []byte
+			s.eng.view(func(tx txn) error {
+				v = append([]byte(nil), tx.Bucket(bucketPosts).Get(key)...)
+				return nil
+			})
+			return v
+		}
+		before := postValue()
+		if bytes.Contains(before, []byte(id)) {
+			t.Errorf("post value repeats its key: %s", before)
+		}
+		if _, err := s.BeginAttempt(id, routing.Decision{Class: routing.Support, Channel: "C1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delivered(id, "C1", "1700000000.000100"); err != nil {
+			t.Fatal(err)
+		}
+		if after := postValue(); !bytes.Equal(before, after) {
+			t.Fatalf("post value changed by routing and delivery:\nbefore %s\nafter  %s", before, after)
+		}
+		rec, err := s.Get(id)
+		if err != nil || rec.Post.ID != id || rec.Decision == nil || rec.Decision.Channel != "C1" || rec.Delivery == nil || rec.Delivery.TS != "1700000000.000100" {
+			t.Fatalf("record = %+v, %v", rec, err)
+		}
+	})
 }
 
 // A file written by schema 1, with decisions and deliveries inside the post
@@ -178,46 +180,48 @@ func TestSchema1FileReads(t *testing.T) {
 // putRecord splits a whole Record over the buckets and getRecord puts it
 // back together, for code that changes a record as a whole.
 func TestPutRecordRoundTrip(t *testing.T) {
-	s, _ := openTemp(t)
-	res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := parseID(res[0].ID)
-	at := time.Unix(1700000000, 0).UTC()
-	tests := []struct {
-		name   string
-		change func(*Record)
-	}{
-		{"post only", func(r *Record) { r.Post.Lang = "en" }},
-		{"routed", func(r *Record) {
-			r.Decision = &routing.Decision{Class: routing.Support, Channel: "C1", Confidence: 0.7}
-		}},
-		{"delivered and claimed", func(r *Record) {
-			r.Delivery = &Delivery{Channel: "C1", TS: "1700000000.000100", At: at}
-			r.Claimed = &Mark{User: "U1", At: at}
-			r.History = append(r.History, Event{At: at, User: "U1", Action: "claimed"})
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var want Record
-			err := s.update(func(tx txn) error {
-				rec, err := getRecord(tx, key)
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := parseID(res[0].ID)
+		at := time.Unix(1700000000, 0).UTC()
+		tests := []struct {
+			name   string
+			change func(*Record)
+		}{
+			{"post only", func(r *Record) { r.Post.Lang = "en" }},
+			{"routed", func(r *Record) {
+				r.Decision = &routing.Decision{Class: routing.Support, Channel: "C1", Confidence: 0.7}
+			}},
+			{"delivered and claimed", func(r *Record) {
+				r.Delivery = &Delivery{Channel: "C1", TS: "1700000000.000100", At: at}
+				r.Claimed = &Mark{User: "U1", At: at}
+				r.History = append(r.History, Event{At: at, User: "U1", Action: "claimed"})
+			}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				var want Record
+				err := s.update(func(tx txn) error {
+					rec, err := getRecord(tx, key)
+					if err != nil {
+						return err
+					}
+					tc.change(&rec)
+					want = rec
+					return putRecord(tx, key, rec)
+				})
 				if err != nil {
-					return err
+					t.Fatal(err)
 				}
-				tc.change(&rec)
-				want = rec
-				return putRecord(tx, key, rec)
+				got, err := s.Get(res[0].ID)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("got  %+v, %v\nwant %+v", got, err, want)
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Get(res[0].ID)
-			if err != nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("got  %+v, %v\nwant %+v", got, err, want)
-			}
-		})
-	}
+		}
+	})
 }

@@ -14,64 +14,67 @@ import (
 )
 
 func TestPruneKeepsRecentAndUndelivered(t *testing.T) {
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(filepath.Join(t.TempDir(), "p.db"), Options{Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var old []string
-	for i := range pruneBatch + 20 { // more than one batch
-		old = append(old, delivered(t, s, fmt.Sprint(i), routing.Support))
-	}
-	stuck, _ := s.Ingest(context.Background(), []routing.Post{post("g", "stuck", "never delivered")})
-	clock = clock.AddDate(0, 0, 100)
-	recent := delivered(t, s, "recent", routing.Support)
-
-	n, err := s.Prune(clock.AddDate(0, 0, -90))
-	if err != nil || n != len(old) {
-		t.Fatalf("Prune = %d, %v; want %d", n, err, len(old))
-	}
-	if _, err := s.Get(old[0]); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("old post still there: %v", err)
-	}
-	if _, err := s.PostByMessage("C1", "1.0001"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("message index of a pruned post: %v", err)
-	}
-	for _, id := range []string{stuck[0].ID, recent} {
-		if _, err := s.Get(id); err != nil {
-			t.Fatalf("post %s pruned: %v", id, err)
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		s, err := Open(filepath.Join(t.TempDir(), "p.db"), Options{Now: func() time.Time { return clock }})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	items := openItems(t, s)
-	if len(items) != 1 || items[0].PostID != recent {
-		t.Fatalf("open items after pruning: %+v", items)
-	}
-	// The dedupe key went with the post: the same id is new again.
-	res, _ := s.Ingest(context.Background(), []routing.Post{post("g", "0", "again")})
-	if res[0].Duplicate {
-		t.Fatal("dedupe key of a pruned post kept")
-	}
+		var old []string
+		for i := range pruneBatch + 20 { // more than one batch
+			old = append(old, delivered(t, s, fmt.Sprint(i), routing.Support))
+		}
+		stuck, _ := s.Ingest(context.Background(), []routing.Post{post("g", "stuck", "never delivered")})
+		clock = clock.AddDate(0, 0, 100)
+		recent := delivered(t, s, "recent", routing.Support)
+
+		n, err := s.Prune(clock.AddDate(0, 0, -90))
+		if err != nil || n != len(old) {
+			t.Fatalf("Prune = %d, %v; want %d", n, err, len(old))
+		}
+		if _, err := s.Get(old[0]); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("old post still there: %v", err)
+		}
+		if _, err := s.PostByMessage("C1", "1.0001"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("message index of a pruned post: %v", err)
+		}
+		for _, id := range []string{stuck[0].ID, recent} {
+			if _, err := s.Get(id); err != nil {
+				t.Fatalf("post %s pruned: %v", id, err)
+			}
+		}
+		items := openItems(t, s)
+		if len(items) != 1 || items[0].PostID != recent {
+			t.Fatalf("open items after pruning: %+v", items)
+		}
+		// The dedupe key went with the post: the same id is new again.
+		res, _ := s.Ingest(context.Background(), []routing.Post{post("g", "0", "again")})
+		if res[0].Duplicate {
+			t.Fatal("dedupe key of a pruned post kept")
+		}
+	})
 }
 
 func TestBackupIsAUsableCopy(t *testing.T) {
-	s, _ := openTemp(t)
-	id := delivered(t, s, "1", routing.Support)
-	var buf bytes.Buffer
-	n, err := s.Backup(&buf)
-	if err != nil || n != int64(buf.Len()) || n == 0 {
-		t.Fatalf("Backup = %d, %v (buffer %d)", n, err, buf.Len())
-	}
-	path := filepath.Join(t.TempDir(), "restored.db")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	restored, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restored.Close()
-	if rec, err := restored.Get(id); err != nil || rec.Delivery == nil {
-		t.Fatalf("restored copy: %+v, %v", rec, err)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		var buf bytes.Buffer
+		n, err := s.Backup(&buf)
+		if err != nil || n != int64(buf.Len()) || n == 0 {
+			t.Fatalf("Backup = %d, %v (buffer %d)", n, err, buf.Len())
+		}
+		path := filepath.Join(t.TempDir(), "restored.db")
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		restored, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer restored.Close()
+		if rec, err := restored.Get(id); err != nil || rec.Delivery == nil {
+			t.Fatalf("restored copy: %+v, %v", rec, err)
+		}
+	})
 }

@@ -101,6 +101,7 @@ var ErrNothingToUndo = errors.New("nothing to undo")
 // over the config. seeded reports whether seed was stored now.
 func (s *Store) SeedRules(seed []routing.Rule) (rs RuleSet, seeded bool, err error) {
 	err = s.eng.update(func(tx txn) error {
+		seeded = false // a rerun after a conflict starts afresh
 		cur, ok, err := getRuleSet(tx)
 		if err != nil {
 			return err

@@ -27,6 +27,7 @@ func (s *Store) FirstSeen(envelopeID string) (bool, error) {
 	first := false
 	now := s.now().UTC()
 	err := s.eng.update(func(tx txn) error {
+		first = false // a rerun after a conflict starts afresh
 		b := tx.Bucket(bucketEnvelopes)
 		if b.Get([]byte(envelopeID)) != nil {
 			return nil
@@ -73,6 +74,7 @@ func (s *Store) PruneEnvelopes(before time.Time) (int, error) {
 func (s *Store) Claim(id, user string) (Record, bool, error) {
 	won := false
 	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
+		won = false // a rerun after a conflict starts afresh
 		switch {
 		case rec.Delivery == nil:
 			return ErrNotDelivered
@@ -193,6 +195,7 @@ func (s *Store) Escalate(id, user, detail string) (Record, error) {
 func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
 	send := false
 	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
+		send = false // a rerun after a conflict starts afresh
 		switch {
 		case !rec.Open():
 		case kind == "claim" && rec.Claimed == nil && !rec.Reminded.Claim:

@@ -37,166 +37,174 @@ func openItems(t *testing.T, s *Store) []OpenItem {
 }
 
 func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
-	s, _ := openTemp(t)
-	id := delivered(t, s, "1", routing.Support)
-	const n = 8
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		wins []string
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			user := string(rune('A' + i))
-			_, won, err := s.Claim(id, user)
-			if err != nil {
-				t.Error(err)
-			}
-			if won {
-				mu.Lock()
-				wins = append(wins, user)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(wins) != 1 {
-		t.Fatalf("%d winners %v, want exactly one", len(wins), wins)
-	}
-	rec, _ := s.Get(id)
-	if rec.Claimed == nil || rec.Claimed.User != wins[0] {
-		t.Fatalf("owner %+v, want %s", rec.Claimed, wins[0])
-	}
-	// The loser sees who owns it.
-	rec, won, err := s.Claim(id, "Z")
-	if err != nil || won || rec.Claimed.User != wins[0] {
-		t.Fatalf("late claim = %+v, %v, %v", rec.Claimed, won, err)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		const n = 8
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			wins []string
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				user := string(rune('A' + i))
+				_, won, err := s.Claim(id, user)
+				if err != nil {
+					t.Error(err)
+				}
+				if won {
+					mu.Lock()
+					wins = append(wins, user)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(wins) != 1 {
+			t.Fatalf("%d winners %v, want exactly one", len(wins), wins)
+		}
+		rec, _ := s.Get(id)
+		if rec.Claimed == nil || rec.Claimed.User != wins[0] {
+			t.Fatalf("owner %+v, want %s", rec.Claimed, wins[0])
+		}
+		// The loser sees who owns it.
+		rec, won, err := s.Claim(id, "Z")
+		if err != nil || won || rec.Claimed.User != wins[0] {
+			t.Fatalf("late claim = %+v, %v, %v", rec.Claimed, won, err)
+		}
+	})
 }
 
 func TestOwnershipRules(t *testing.T) {
-	s, _ := openTemp(t)
-	id := delivered(t, s, "1", routing.Support)
-	if _, err := s.Resolve(id, "U1", false); !errors.Is(err, ErrNotClaimed) {
-		t.Fatalf("resolve unclaimed: %v", err)
-	}
-	s.Claim(id, "U1")
-	if _, err := s.Unclaim(id, "U2", false); !errors.Is(err, ErrNotOwner) {
-		t.Fatalf("unclaim by another: %v", err)
-	}
-	if _, err := s.Resolve(id, "U2", false); !errors.Is(err, ErrNotOwner) {
-		t.Fatalf("resolve by another: %v", err)
-	}
-	if _, err := s.Unclaim(id, "UADMIN", true); err != nil {
-		t.Fatalf("unclaim by admin: %v", err)
-	}
-	s.Claim(id, "U2")
-	rec, err := s.Resolve(id, "U2", false)
-	if err != nil || rec.Resolved.User != "U2" {
-		t.Fatalf("resolve by owner: %+v, %v", rec.Resolved, err)
-	}
-	if _, _, err := s.Claim(id, "U3"); !errors.Is(err, ErrResolved) {
-		t.Fatalf("claim resolved: %v", err)
-	}
-	var actions []string
-	for _, e := range rec.History {
-		actions = append(actions, e.Action)
-	}
-	want := []string{"claimed", "unclaimed", "claimed", "resolved"}
-	if len(actions) != len(want) {
-		t.Fatalf("history %v, want %v", actions, want)
-	}
-	for i := range want {
-		if actions[i] != want[i] {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		if _, err := s.Resolve(id, "U1", false); !errors.Is(err, ErrNotClaimed) {
+			t.Fatalf("resolve unclaimed: %v", err)
+		}
+		s.Claim(id, "U1")
+		if _, err := s.Unclaim(id, "U2", false); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("unclaim by another: %v", err)
+		}
+		if _, err := s.Resolve(id, "U2", false); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("resolve by another: %v", err)
+		}
+		if _, err := s.Unclaim(id, "UADMIN", true); err != nil {
+			t.Fatalf("unclaim by admin: %v", err)
+		}
+		s.Claim(id, "U2")
+		rec, err := s.Resolve(id, "U2", false)
+		if err != nil || rec.Resolved.User != "U2" {
+			t.Fatalf("resolve by owner: %+v, %v", rec.Resolved, err)
+		}
+		if _, _, err := s.Claim(id, "U3"); !errors.Is(err, ErrResolved) {
+			t.Fatalf("claim resolved: %v", err)
+		}
+		var actions []string
+		for _, e := range rec.History {
+			actions = append(actions, e.Action)
+		}
+		want := []string{"claimed", "unclaimed", "claimed", "resolved"}
+		if len(actions) != len(want) {
 			t.Fatalf("history %v, want %v", actions, want)
 		}
-	}
+		for i := range want {
+			if actions[i] != want[i] {
+				t.Fatalf("history %v, want %v", actions, want)
+			}
+		}
+	})
 }
 
 func TestOpenItemIndexFollowsTheRecord(t *testing.T) {
-	s, _ := openTemp(t)
-	a := delivered(t, s, "1", routing.Support)
-	b := delivered(t, s, "2", routing.Reputation)
-	items := openItems(t, s)
-	if len(items) != 2 || items[0].PostID != a || items[0].Claimed || items[1].Class != routing.Reputation {
-		t.Fatalf("open items %+v", items)
-	}
-	s.Claim(a, "U1")
-	items = openItems(t, s)
-	if len(items) != 2 || items[0].PostID != b || !items[1].Claimed || items[1].PostID != a {
-		t.Fatalf("after claim %+v", items)
-	}
-	s.Resolve(a, "U1", false)
-	if items = openItems(t, s); len(items) != 1 || items[0].PostID != b {
-		t.Fatalf("after resolve %+v", items)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		a := delivered(t, s, "1", routing.Support)
+		b := delivered(t, s, "2", routing.Reputation)
+		items := openItems(t, s)
+		if len(items) != 2 || items[0].PostID != a || items[0].Claimed || items[1].Class != routing.Reputation {
+			t.Fatalf("open items %+v", items)
+		}
+		s.Claim(a, "U1")
+		items = openItems(t, s)
+		if len(items) != 2 || items[0].PostID != b || !items[1].Claimed || items[1].PostID != a {
+			t.Fatalf("after claim %+v", items)
+		}
+		s.Resolve(a, "U1", false)
+		if items = openItems(t, s); len(items) != 1 || items[0].PostID != b {
+			t.Fatalf("after resolve %+v", items)
+		}
+	})
 }
 
 func TestReclassifyRequeues(t *testing.T) {
-	s, _ := openTemp(t)
-	id := delivered(t, s, "1", routing.Support)
-	s.Claim(id, "U1")
-	before, err := s.Reclassify(id, "U9", routing.Decision{Class: routing.Reputation, Department: "pr", Channel: "CPR"})
-	if err != nil || before.Delivery.Channel != "C1" {
-		t.Fatalf("Reclassify = %+v, %v", before.Delivery, err)
-	}
-	due, _, _ := s.Due(time.Now(), 10)
-	if len(due) != 1 || due[0].Record.Decision.Channel != "CPR" || due[0].Record.Delivery != nil || due[0].Record.Claimed != nil {
-		t.Fatalf("due after reclassify %+v", due)
-	}
-	if kept, _ := s.BeginAttempt(id, routing.Decision{Channel: "CELSEWHERE"}); kept.Channel != "CPR" {
-		t.Fatalf("delivery would go to %s, want CPR", kept.Channel)
-	}
-	if items := openItems(t, s); len(items) != 0 {
-		t.Fatalf("a post on its way is listed open: %+v", items)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		s.Claim(id, "U1")
+		before, err := s.Reclassify(id, "U9", routing.Decision{Class: routing.Reputation, Department: "pr", Channel: "CPR"})
+		if err != nil || before.Delivery.Channel != "C1" {
+			t.Fatalf("Reclassify = %+v, %v", before.Delivery, err)
+		}
+		due, _, _ := s.Due(time.Now(), 10)
+		if len(due) != 1 || due[0].Record.Decision.Channel != "CPR" || due[0].Record.Delivery != nil || due[0].Record.Claimed != nil {
+			t.Fatalf("due after reclassify %+v", due)
+		}
+		if kept, _ := s.BeginAttempt(id, routing.Decision{Channel: "CELSEWHERE"}); kept.Channel != "CPR" {
+			t.Fatalf("delivery would go to %s, want CPR", kept.Channel)
+		}
+		if items := openItems(t, s); len(items) != 0 {
+			t.Fatalf("a post on its way is listed open: %+v", items)
+		}
+	})
 }
 
 func TestRemindersAndEnvelopesAreOnce(t *testing.T) {
-	s, _ := openTemp(t)
-	id := delivered(t, s, "1", routing.Support)
-	if _, send, _ := s.MarkReminded(id, "claim"); !send {
-		t.Fatal("first claim reminder refused")
-	}
-	if _, send, _ := s.MarkReminded(id, "claim"); send {
-		t.Fatal("claim reminder sent twice")
-	}
-	if _, send, _ := s.MarkReminded(id, "resolve"); send {
-		t.Fatal("resolve reminder for an unclaimed post")
-	}
-	s.Claim(id, "U1")
-	if _, send, _ := s.MarkReminded(id, "resolve"); !send {
-		t.Fatal("resolve reminder refused")
-	}
-
-	for i, want := range []bool{true, false} {
-		if first, err := s.FirstSeen("Ev1"); err != nil || first != want {
-			t.Fatalf("FirstSeen #%d = %v, %v", i, first, err)
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		if _, send, _ := s.MarkReminded(id, "claim"); !send {
+			t.Fatal("first claim reminder refused")
 		}
-	}
-	if n, err := s.PruneEnvelopes(time.Now().Add(time.Minute)); err != nil || n != 1 {
-		t.Fatalf("PruneEnvelopes = %d, %v", n, err)
-	}
-	if first, _ := s.FirstSeen("Ev1"); !first {
-		t.Fatal("pruned envelope still remembered")
-	}
+		if _, send, _ := s.MarkReminded(id, "claim"); send {
+			t.Fatal("claim reminder sent twice")
+		}
+		if _, send, _ := s.MarkReminded(id, "resolve"); send {
+			t.Fatal("resolve reminder for an unclaimed post")
+		}
+		s.Claim(id, "U1")
+		if _, send, _ := s.MarkReminded(id, "resolve"); !send {
+			t.Fatal("resolve reminder refused")
+		}
+
+		for i, want := range []bool{true, false} {
+			if first, err := s.FirstSeen("Ev1"); err != nil || first != want {
+				t.Fatalf("FirstSeen #%d = %v, %v", i, first, err)
+			}
+		}
+		if n, err := s.PruneEnvelopes(time.Now().Add(time.Minute)); err != nil || n != 1 {
+			t.Fatalf("PruneEnvelopes = %d, %v", n, err)
+		}
+		if first, _ := s.FirstSeen("Ev1"); !first {
+			t.Fatal("pruned envelope still remembered")
+		}
+	})
 }
 
 func TestPostsSince(t *testing.T) {
-	clock := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	s, err := Open(t.TempDir()+"/s.db", Options{Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	delivered(t, s, "1", routing.Support)
-	clock = clock.Add(time.Hour)
-	b := delivered(t, s, "2", routing.Support)
-	var got []string
-	s.PostsSince(clock.Add(-time.Minute), func(r Record) bool { got = append(got, r.Post.ID); return true })
-	if len(got) != 1 || got[0] != b {
-		t.Fatalf("PostsSince = %v, want [%s]", got, b)
-	}
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		clock := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+		s := db.openT(t, Options{Now: func() time.Time { return clock }})
+		delivered(t, s, "1", routing.Support)
+		clock = clock.Add(time.Hour)
+		b := delivered(t, s, "2", routing.Support)
+		var got []string
+		s.PostsSince(clock.Add(-time.Minute), func(r Record) bool { got = append(got, r.Post.ID); return true })
+		if len(got) != 1 || got[0] != b {
+			t.Fatalf("PostsSince = %v, want [%s]", got, b)
+		}
+	})
 }
