@@ -57,7 +57,8 @@ func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawM
 		if attempt > 0 {
 			env.RetryReason = "timeout"
 		}
-		if err := s.deliver(ctx, env); err != nil {
+		socket, err := s.deliver(ctx, env)
+		if err != nil {
 			return Ack{}, err
 		}
 		timer := time.NewTimer(s.opts.AckTimeout)
@@ -70,7 +71,7 @@ func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawM
 			if attempt < extra && attempt < maxRetries {
 				continue // pretend the ack came too late
 			}
-			return Ack{EnvelopeID: id, Payload: f.Payload, Attempts: attempt + 1}, nil
+			return Ack{EnvelopeID: id, Payload: f.Payload, Attempts: attempt + 1, Socket: socket}, nil
 		case <-timer.C:
 			s.logf("slackemu: envelope %s not acked within %s", id, s.opts.AckTimeout)
 		case <-ctx.Done():
@@ -95,8 +96,9 @@ func (s *Server) SetRedeliveries(n int) {
 }
 
 // deliver writes env to the next connection in turn, waiting for one when
-// none is connected and moving on to another when a write fails.
-func (s *Server) deliver(ctx context.Context, env envelope) error {
+// none is connected and moving on to another when a write fails, and
+// returns the id of the connection that took it.
+func (s *Server) deliver(ctx context.Context, env envelope) (string, error) {
 	for {
 		s.mu.Lock()
 		var c *wsConn
@@ -113,7 +115,7 @@ func (s *Server) deliver(ctx context.Context, env envelope) error {
 		s.mu.Unlock()
 		if c == nil {
 			if err := s.WaitConnected(ctx, 1); err != nil {
-				return err
+				return "", err
 			}
 			continue
 		}
@@ -130,7 +132,7 @@ func (s *Server) deliver(ctx context.Context, env envelope) error {
 		s.mu.Lock()
 		s.notifyLocked()
 		s.mu.Unlock()
-		return nil
+		return c.id, nil
 	}
 }
 

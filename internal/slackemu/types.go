@@ -152,6 +152,9 @@ type Ack struct {
 	// Attempts is 1 when the first delivery was acked, 2 after one
 	// redelivery, and so on.
 	Attempts int
+	// Socket is the id of the connection the envelope was last sent on;
+	// with several apps' connections, it tells which one handled it.
+	Socket string
 }
 
 // Fault changes the answers of one Web API method until cleared.
