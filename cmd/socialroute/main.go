@@ -18,6 +18,7 @@ func commands() []cli.Command {
 		{Name: "serve", Summary: "run the daemon: webhook server, Slack bot and delivery", Run: runServe},
 		{Name: "demo", Summary: "run the whole pipeline against a built-in Slack emulator and print what each channel received", Run: runDemo},
 		{Name: "rules", Summary: "export or import the routing rules stored in the database (while the daemon is stopped)", Run: runRules},
+		{Name: "migrate", Summary: "copy a bbolt database into the etcd store of the config (see docs/ha.md)", Run: runMigrate},
 		{Name: "backup", Summary: "write a consistent copy of the database (works while the daemon runs, with http.admin_token)", Run: runBackup},
 		{Name: "version", Summary: "print version, commit and Go version", Run: runVersion},
 		{Name: "classify", Summary: "classify a post (TEXT or each line of standard input) and explain why", Run: runClassify},

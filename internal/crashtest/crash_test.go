@@ -53,11 +53,7 @@ var texts = []string{
 func TestCrashNeverLosesOrDoubles(t *testing.T) {
 	posts, rounds := envInt("CRASH_POSTS", 300), envInt("CRASH_ROUNDS", 3)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "socialroute")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/socialroute")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	var chans []slackemu.Channel
 	for _, c := range channels {

@@ -181,3 +181,15 @@ func Healthy(ctx context.Context, cli *clientv3.Client) error {
 		}
 	}
 }
+
+// Leader is the index of the member that leads the raft group now, or -1.
+func (c *Cluster) Leader() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, m := range c.members {
+		if m != nil && m.Server.Leader() == m.Server.MemberID() {
+			return i
+		}
+	}
+	return -1
+}
