@@ -17,6 +17,7 @@ const (
 	testAppToken = "xapp-1-A0TEST-1111-appsecretappsecret"
 	testBotToken = "xoxb-2222-3333-botsecretbotsecret"
 	testWebhook  = "whsec-0123456789abcdef-webhook"
+	testEtcdPass = "etcdpass-5f3e9a1c-etcdpass"
 )
 
 // fakeEnv is the environment every test parses with.
@@ -25,6 +26,7 @@ func fakeEnv() map[string]string {
 		"SLACK_APP_TOKEN":        testAppToken,
 		"SLACK_BOT_TOKEN":        testBotToken,
 		"WEBHOOK_SECRET":         testWebhook,
+		"ETCD_PASSWORD":          testEtcdPass,
 		"BOT_TOKEN_WITH_NEWLINE": testBotToken + "\n",
 		"EMPTY":                  "",
 	}
@@ -71,8 +73,10 @@ func TestDefault(t *testing.T) {
 	want := Config{
 		Slack: Slack{APIURL: "https://slack.com/api/", Command: "/route", ChannelRate: 1, ChannelBurst: 5,
 			DigestThreshold: 20, DigestSize: 10},
-		HTTP:    HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
-		Store:   Store{Path: "./socialroute.db", RetentionDays: 90},
+		HTTP: HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
+		Store: Store{Backend: "bbolt", Path: "./socialroute.db", RetentionDays: 90,
+			Etcd: Etcd{Prefix: "/socialroute/", DialTimeout: Duration(5 * time.Second),
+				RequestTimeout: Duration(5 * time.Second), LeaseTTL: Duration(10 * time.Second)}},
 		Routing: Routing{MinConfidence: 0.55},
 		SLA:     SLA{ClaimMinutes: 30, ResolveMinutes: 240, VIPFollowers: 100000, VIPFactor: 0.5},
 		Incidents: Incidents{WindowMinutes: 120, Similarity: 0.8, TopicPosts: 5, SpikePosts: 10, SpikeMinutes: 15,
@@ -114,8 +118,23 @@ http:
   max_body_bytes: 0x10000
   shutdown_timeout: 1m30s
 store:
+  backend: etcd
   path: /var/lib/socialroute/db
   retention_days: 7
+  etcd:
+    endpoints: [https://etcd-1:2379, https://10.0.0.2:2379]
+    prefix: /acme/socialroute/
+    username: socialroute
+    password: etcd-s3cret
+    dial_timeout: 2s
+    request_timeout: 3s
+    lease_ttl: 15s
+    replica: sr-1.eu
+    tls:
+      ca_file: /etc/etcd/ca.pem
+      cert_file: /etc/etcd/client.pem
+      key_file: /etc/etcd/client-key.pem
+      server_name: etcd.internal
 sources:
   - name: generic
     format: generic
@@ -178,8 +197,24 @@ log:
 			DigestSize:   5,
 			AdminGroup:   "S0ADMINS",
 		},
-		HTTP:  HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
-		Store: Store{Path: "/var/lib/socialroute/db", RetentionDays: 7},
+		HTTP: HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
+		Store: Store{
+			Backend:       "etcd",
+			Path:          "/var/lib/socialroute/db",
+			RetentionDays: 7,
+			Etcd: Etcd{
+				Endpoints:      []string{"https://etcd-1:2379", "https://10.0.0.2:2379"},
+				Prefix:         "/acme/socialroute/",
+				Username:       "socialroute",
+				Password:       "etcd-s3cret",
+				DialTimeout:    Duration(2 * time.Second),
+				RequestTimeout: Duration(3 * time.Second),
+				LeaseTTL:       Duration(15 * time.Second),
+				Replica:        "sr-1.eu",
+				TLS: EtcdTLS{CAFile: "/etc/etcd/ca.pem", CertFile: "/etc/etcd/client.pem",
+					KeyFile: "/etc/etcd/client-key.pem", ServerName: "etcd.internal"},
+			},
+		},
 		Sources: []Source{
 			{Name: "generic", Format: "generic", Secret: "s3cret"},
 			{Name: "x", Format: "x", Secret: "x-s3cret"},

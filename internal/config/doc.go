@@ -29,9 +29,10 @@
 // "routing.departments[1].channel". The command line turns these into exit
 // status 2. Validate reports every problem it finds, joined with newlines.
 //
-// Tokens and webhook secrets are held as Secret, which prints, logs and
-// marshals as "[redacted]"; only Secret.Value gives the real text. Errors
-// never quote a secret, and a value that came from the environment is
-// described by its variable ("the value of ${LOG_LEVEL}") rather than
-// quoted, because a misplaced ${SLACK_BOT_TOKEN} must not end up in a log.
+// Tokens, webhook secrets and the etcd password are held as Secret, which
+// prints, logs and marshals as "[redacted]"; only Secret.Value gives the
+// real text. Errors never quote a secret, and a value that came from the
+// environment is described by its variable ("the value of ${LOG_LEVEL}")
+// rather than quoted, because a misplaced ${SLACK_BOT_TOKEN} must not end
+// up in a log.
 package config

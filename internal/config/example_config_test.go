@@ -176,3 +176,56 @@ func uncomment(t *testing.T, doc, first, last string) string {
 	t.Fatalf("config.example.yaml has no commented block from %q to %q", first, last)
 	return ""
 }
+
+// TestExampleConfigEtcd checks the etcd part of the example: with backend
+// etcd and its commented-out keys uncommented, it is valid and reads what
+// the comments say.
+func TestExampleConfigEtcd(t *testing.T) {
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, edit := range [][2]string{
+		{"  backend: bbolt\n", "  backend: etcd\n"},
+		{"    # endpoints:", "    endpoints:"},
+		{"    # username:", "    username:"},
+		{"    # password:", "    password:"},
+		{"    # replica:", "    replica:"},
+	} {
+		if !strings.Contains(doc, edit[0]) {
+			t.Fatalf("config.example.yaml has no %q", edit[0])
+		}
+		doc = strings.Replace(doc, edit[0], edit[1], 1)
+	}
+	start := strings.Index(doc, "    # tls:\n")
+	last := strings.Index(doc, "    #   server_name:")
+	if start < 0 || last < start {
+		t.Fatal("config.example.yaml has no commented tls block ending in server_name")
+	}
+	end := last + strings.IndexByte(doc[last:], '\n') + 1
+	doc = doc[:start] + uncomment(t, doc, "    # tls:", "    #   server_name:") + doc[end:]
+
+	cfg, err := Parse([]byte(doc), lookup(exampleEnv()))
+	if err != nil {
+		t.Fatalf("example with backend etcd and its etcd keys uncommented: %v", err)
+	}
+	e := cfg.Store.Etcd
+	if e.Password.Value() != testEtcdPass {
+		t.Error("store.etcd.password does not come from ${ETCD_PASSWORD}")
+	}
+	e.Password = ""
+	want := Default().Store.Etcd
+	want.Endpoints = []string{"https://etcd-1:2379", "https://etcd-2:2379", "https://etcd-3:2379"}
+	want.Username = "socialroute"
+	want.Replica = "socialroute-1"
+	want.TLS = EtcdTLS{
+		CAFile:     "/etc/socialroute/etcd-ca.pem",
+		CertFile:   "/etc/socialroute/etcd-client.pem",
+		KeyFile:    "/etc/socialroute/etcd-client-key.pem",
+		ServerName: "etcd.internal",
+	}
+	if !reflect.DeepEqual(e, want) {
+		t.Errorf("example store.etcd =\n%+v\nwant\n%+v", e, want)
+	}
+}

@@ -64,7 +64,7 @@ func wantedError(data []byte) string {
 // assertNoSecrets fails if s holds any token or secret from fakeEnv.
 func assertNoSecrets(t *testing.T, s string) {
 	t.Helper()
-	for _, secret := range []string{testAppToken, testBotToken, testWebhook, "appsecret", "botsecret", "hunter2"} {
+	for _, secret := range []string{testAppToken, testBotToken, testWebhook, testEtcdPass, "appsecret", "botsecret", "etcdpass", "hunter2"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("output leaks secret %q:\n%s", secret, s)
 		}

@@ -32,7 +32,8 @@ func (e *fieldError) Error() string {
 func (e *fieldError) Is(target error) bool { return target == ErrInvalid }
 
 // Default returns the configuration used for every key a file leaves out.
-// Tokens, sources, the triage channel and departments have no default.
+// Tokens, sources, the triage channel, departments and etcd endpoints have
+// no default.
 func Default() Config {
 	return Config{
 		Slack: Slack{
@@ -49,8 +50,15 @@ func Default() Config {
 			ShutdownTimeout: Duration(10 * time.Second),
 		},
 		Store: Store{
+			Backend:       "bbolt",
 			Path:          "./socialroute.db",
 			RetentionDays: 90,
+			Etcd: Etcd{
+				Prefix:         "/socialroute/",
+				DialTimeout:    Duration(5 * time.Second),
+				RequestTimeout: Duration(5 * time.Second),
+				LeaseTTL:       Duration(10 * time.Second),
+			},
 		},
 		Routing: Routing{
 			MinConfidence: 0.55,

@@ -44,10 +44,49 @@ type HTTP struct {
 	AdminToken Secret `yaml:"admin_token,omitempty" json:"admin_token,omitempty"`
 }
 
-// Store is the bbolt database.
+// Store is where posts, deliveries and rules are kept: one bbolt file, or
+// an etcd cluster that several replicas share.
 type Store struct {
-	Path          string `yaml:"path" json:"path"` // relative paths are relative to the working directory
+	Backend       string `yaml:"backend" json:"backend"` // bbolt or etcd
+	Path          string `yaml:"path" json:"path"`       // bbolt only; relative paths are relative to the working directory
 	RetentionDays int    `yaml:"retention_days" json:"retention_days"`
+	// Etcd is read only when Backend is etcd, so that it may stay in the
+	// file while an operator switches back to bbolt.
+	Etcd Etcd `yaml:"etcd" json:"etcd"`
+}
+
+// Etcd is how the etcd backend reaches its cluster.
+type Etcd struct {
+	Endpoints []string `yaml:"endpoints" json:"endpoints"` // client URLs, http:// or https://, host and port
+	Prefix    string   `yaml:"prefix" json:"prefix"`       // every key lives under it; starts and ends with "/"
+	// Username and Password authenticate to etcd; both empty for a
+	// cluster without auth.
+	Username       string   `yaml:"username" json:"username"`
+	Password       Secret   `yaml:"password,omitempty" json:"password,omitempty"`
+	DialTimeout    Duration `yaml:"dial_timeout" json:"dial_timeout"`       // how long connecting may take
+	RequestTimeout Duration `yaml:"request_timeout" json:"request_timeout"` // bounds each etcd request
+	// LeaseTTL is the leader's lease: a leader that dies is replaced
+	// within about this long. Whole seconds, as etcd leases are.
+	LeaseTTL Duration `yaml:"lease_ttl" json:"lease_ttl"`
+	// Replica names this process in the leader election and in logs;
+	// empty means the host name, which the code that needs it looks up.
+	Replica string  `yaml:"replica" json:"replica"`
+	TLS     EtcdTLS `yaml:"tls" json:"tls"`
+}
+
+// EtcdTLS is the TLS set-up for https endpoints. With every field empty,
+// https endpoints are verified against the system roots.
+type EtcdTLS struct {
+	CAFile     string `yaml:"ca_file" json:"ca_file"`         // PEM bundle of the CAs that sign the servers' certificates
+	CertFile   string `yaml:"cert_file" json:"cert_file"`     // client certificate (PEM), with KeyFile
+	KeyFile    string `yaml:"key_file" json:"key_file"`       // client key (PEM), with CertFile
+	ServerName string `yaml:"server_name" json:"server_name"` // overrides the name checked in the servers' certificates
+}
+
+// Enabled reports whether any TLS setting is given, in which case every
+// endpoint must be https.
+func (t EtcdTLS) Enabled() bool {
+	return t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != ""
 }
 
 // Source is one webhook endpoint, POST /webhooks/{Name}.

@@ -164,11 +164,21 @@ func (v *validator) http(h *HTTP) {
 }
 
 func (v *validator) store(s *Store) {
-	if s.Path == "" {
+	switch s.Backend {
+	case "bbolt", "etcd":
+	default:
+		v.fail("store.backend", "%s is not a store backend (want bbolt or etcd)", v.q("store.backend", s.Backend))
+	}
+	if s.Backend == "bbolt" && s.Path == "" {
 		v.fail("store.path", "empty")
 	}
 	if s.RetentionDays < 1 {
 		v.fail("store.retention_days", "must be at least 1, got %d", s.RetentionDays)
+	}
+	// Etcd settings are left alone unless they are used: an operator
+	// switching back to bbolt need not delete them.
+	if s.Backend == "etcd" {
+		v.etcd(&s.Etcd)
 	}
 }
 
