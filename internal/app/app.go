@@ -59,7 +59,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		}
 	}()
 
-	a.store, err = store.Open(cfg.Store.Path, store.Options{Now: opts.Now})
+	a.store, err = OpenStore(cfg.Store, store.Options{Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -157,7 +157,7 @@ log: {level: info}
 			case <-ctx.Done():
 				return
 			}
-			time.Sleep(10 * time.Millisecond) // a steady stream, so the failures land mid-stream
+			time.Sleep(25 * time.Millisecond) // a steady stream, so the failures land mid-stream
 		}
 	}()
 	var senders sync.WaitGroup
@@ -190,7 +190,7 @@ log: {level: info}
 	if old == nil {
 		t.Fatal("no leader mid-stream")
 	}
-	killed := time.Now()
+	killedAt, killed := lenOf(&mu, accepted), time.Now()
 	old.kill()
 	var next *replica
 	waitFor(t, 10*time.Second, "a new leader within 10 s of killing the old one", func() bool {
@@ -198,9 +198,8 @@ log: {level: info}
 		return next != nil
 	})
 	takeover := time.Since(killed)
-	t.Logf("killed leader %s after %d posts; %s took over after %s", old.name, lenOf(&mu, accepted), next.name, takeover.Round(time.Millisecond))
+	t.Logf("killed leader %s after %d posts; %s took over after %s", old.name, killedAt, next.name, takeover.Round(time.Millisecond))
 	old.start(t, bin)
-	waitFor(t, 30*time.Second, "the restarted replica back as a follower", func() bool { return old.role() == string(store.RoleFollower) })
 
 	// Two thirds of the way in, stop the etcd member that leads raft.
 	waitFor(t, time.Minute, "two thirds of the posts accepted", func() bool { return lenOf(&mu, accepted) >= 2*posts/3 })
@@ -209,8 +208,8 @@ log: {level: info}
 		member = 0
 	}
 	refusedBefore := refused.Load()
+	t.Logf("stopping etcd member %d, the raft leader, after %d posts", member, lenOf(&mu, accepted))
 	etcd.Stop(member)
-	t.Logf("stopped etcd member %d after %d posts", member, lenOf(&mu, accepted))
 
 	senders.Wait()
 	if got := lenOf(&mu, accepted); got != posts {
@@ -234,6 +233,7 @@ log: {level: info}
 	if err != nil && lost == 0 {
 		t.Errorf("waiting for delivery: %v", err)
 	}
+	waitFor(t, 30*time.Second, "the restarted replica back, as a follower", func() bool { return old.role() == string(store.RoleFollower) })
 	for _, r := range replicas {
 		if r.role() == "" {
 			t.Errorf("replica %s not ready after the etcd member stopped", r.name)

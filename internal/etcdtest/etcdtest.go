@@ -21,6 +21,7 @@ import (
 type Cluster struct {
 	mu      sync.Mutex
 	members []*embed.Etcd
+	closing sync.WaitGroup
 	urls    []string
 }
 
@@ -132,14 +133,19 @@ func (c *Cluster) Endpoints() []string { return append([]string(nil), c.urls...)
 // Endpoint is member i's client URL.
 func (c *Cluster) Endpoint(i int) string { return c.urls[i] }
 
-// Stop stops member i; a majority of the others keeps serving.
+// Stop stops member i at once, as a crash would, and releases what it
+// held; a majority of the others keeps serving.
 func (c *Cluster) Stop(i int) {
 	c.mu.Lock()
 	m := c.members[i]
 	c.members[i] = nil
 	c.mu.Unlock()
 	if m != nil {
-		m.Close()
+		// The member stops serving at once, as a crashed one would; Close
+		// then drains open streams (watches, lease keep-alives) for
+		// seconds, which nobody needs to wait for until the cluster ends.
+		m.Server.HardStop()
+		c.closing.Go(func() { m.Close() })
 	}
 }
 
@@ -166,6 +172,7 @@ func (c *Cluster) Close() error {
 	for i := range c.members {
 		c.Stop(i)
 	}
+	c.closing.Wait()
 	return nil
 }
 
