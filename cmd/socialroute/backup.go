@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/socialroute/socialroute/internal/app"
 	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/store"
 )
@@ -53,6 +55,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // backupTo copies the database into w: straight from the file when no
 // daemon holds it, else from the running daemon's admin endpoint.
 func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (int64, string, error) {
+	if cfg.Store.Backend == "etcd" {
+		// Replicas share etcd, so the copy is read from it directly, as of
+		// one revision, into a bbolt file.
+		st, err := app.OpenStore(cfg.Store, store.Options{})
+		if err != nil {
+			return 0, "", fmt.Errorf("backup: %w", err)
+		}
+		defer st.Close()
+		n, err := st.Backup(w)
+		return n, "from etcd " + strings.Join(cfg.Store.Etcd.Endpoints, ",") + " under " + cfg.Store.Etcd.Prefix, err
+	}
 	st, err := store.Open(cfg.Store.Path, store.Options{Timeout: 300 * time.Millisecond})
 	switch {
 	case err == nil:

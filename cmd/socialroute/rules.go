@@ -52,7 +52,9 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintf(stderr, "Usage: socialroute rules %s\n\n"+
 			"export prints the routing rules stored in the database as YAML; import replaces them\n"+
-			"with the rules of FILE. Both work on the database file while socialroute is stopped.\n", synopsis)
+			"with the rules of FILE. With bbolt both work on the database file while socialroute\n"+
+			"is stopped; with store.backend etcd they work while it runs, and every replica\n"+
+			"follows an import at once.\n", synopsis)
 		return flag.ErrHelp
 	}
 	return fmt.Errorf("%w: rules %q: want export or import", errUsage, args[0])
@@ -61,8 +63,9 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // rulesTarget is the database a rules command works on, and the config if
 // one was read (to check departments and find the seed).
 type rulesTarget struct {
-	db  string
-	cfg *config.Config
+	db         string
+	explicitDB string // -db as given
+	cfg        *config.Config
 }
 
 func rulesFlags(name, synopsis string, args []string, stderr io.Writer) (rulesTarget, []string, error) {
@@ -72,7 +75,7 @@ func rulesFlags(name, synopsis string, args []string, stderr io.Writer) (rulesTa
 	if err := parseFlags(fs, args); err != nil {
 		return rulesTarget{}, nil, err
 	}
-	t := rulesTarget{db: *db}
+	t := rulesTarget{db: *db, explicitDB: *db}
 	if *db == "" || *cfgPath != "" {
 		cfg, err := loadConfig(cfgPath)
 		if err != nil {
@@ -86,10 +89,21 @@ func rulesFlags(name, synopsis string, args []string, stderr io.Writer) (rulesTa
 	return t, fs.Args(), nil
 }
 
+// etcd reports whether the rules live in the etcd store of the config
+// rather than in a bbolt file.
+func (t rulesTarget) etcd() bool {
+	return t.cfg != nil && t.cfg.Store.Backend == "etcd" && t.explicitDB == ""
+}
+
 // open opens the database, and says clearly when a running socialroute
 // holds it. Only import may create it: rules can be put in place before
 // the first start.
 func (t rulesTarget) open(what string, create bool) (*store.Store, error) {
+	if t.etcd() {
+		// etcd is shared by design: the running replicas take the change
+		// as soon as it commits.
+		return app.OpenStore(t.cfg.Store, store.Options{})
+	}
 	if _, err := os.Stat(t.db); err != nil && !create {
 		return nil, fmt.Errorf("%s: no database at %s: %w", what, t.db, err)
 	}
@@ -195,6 +209,10 @@ func rulesImport(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
+	}
+	if t.etcd() {
+		fmt.Fprintf(stdout, "imported %s into etcd under %s; running replicas use them at once\n", nRules(len(rs.Rules)), t.cfg.Store.Etcd.Prefix)
+		return nil
 	}
 	fmt.Fprintf(stdout, "imported %s into %s; socialroute uses them from its next start\n", nRules(len(rs.Rules)), t.db)
 	return nil
