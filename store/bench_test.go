@@ -110,3 +110,31 @@ func BenchmarkDue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIngestEtcd stores one post per call on the package's one-member
+// etcd cluster, running in this process: one caller at a time, and 64 at
+// once. Every commit is a Raft proposal fsynced by etcd.
+func BenchmarkIngestEtcd(b *testing.B) {
+	for _, callers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("callers-%d", callers), func(b *testing.B) {
+			s, err := OpenEtcd(EtcdOptions{Endpoints: etcdCluster.Endpoints(), Prefix: fmt.Sprintf("/bench/%d/", prefixes.Add(1))}, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					p := post("generic", fmt.Sprint(n.Add(1)), benchText)
+					if _, err := s.Ingest(context.Background(), []routing.Post{p}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "posts/s")
+		})
+	}
+}
