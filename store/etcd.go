@@ -17,9 +17,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // EtcdOptions say how to reach the etcd cluster a Store runs on.
@@ -67,6 +70,10 @@ type etcdEngine struct {
 	mu      sync.Mutex
 	fence   *fence         // set while this process leads (leader.go)
 	leading sync.WaitGroup // campaigns under way, waited for by close
+
+	// lostAnswer, set by tests, makes update treat a commit as if etcd's
+	// answer had been lost when it returns true.
+	lostAnswer func() bool
 }
 
 // OpenEtcd opens a Store on the etcd cluster eo describes. Several
@@ -115,6 +122,7 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 	// Posts accepted by any replica wake this one's delivery worker.
 	go e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal)
 	go e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules)
+	go e.pruneMarkers()
 	return s, nil
 }
 
@@ -123,7 +131,7 @@ func (e *etcdEngine) bucketEnd(name []byte) string   { return e.prefix + "b/" + 
 func (e *etcdEngine) seqKey(name []byte) string      { return e.prefix + "seq/" + string(name) }
 
 func (e *etcdEngine) grouped() bool  { return false }
-func (e *etcdEngine) maxWrites() int { return etcdMaxOps }
+func (e *etcdEngine) maxWrites() int { return etcdMaxOps - 1 } // one op is the commit marker
 
 // check asks the cluster for a linearizable read, which needs a quorum.
 func (e *etcdEngine) check() error {
@@ -179,40 +187,125 @@ func (e *etcdEngine) view(fn func(txn) error) error {
 // update runs fn optimistically: reads at one revision, writes buffered,
 // then one etcd transaction that commits the writes only if nothing fn
 // read changed after that revision. On a conflict fn runs again.
+//
+// When etcd fails to answer — the member dies, loses its leader or is too
+// slow — update tries again, on whichever member answers, for up to twice
+// the request timeout. A commit that failed that way may still have
+// happened: every transaction also writes a marker key of its own, and
+// update looks for it before running fn again, so no change is made twice.
 func (e *etcdEngine) update(fn func(txn) error) error {
+	deadline := time.Now().Add(2 * e.timeout)
 	for attempt := 0; ; attempt++ {
 		t := e.newTxn(true)
 		err := fn(t)
 		if t.err != nil {
-			return t.err
+			err = t.err // a read failed: nothing was written
+		} else if err == nil {
+			var ok bool
+			ok, err = t.commit()
+			if e.lostAnswer != nil && err == nil && ok && e.lostAnswer() {
+				err = fmt.Errorf("%w: answer lost", ErrUnavailable)
+			}
+			switch {
+			case err == nil && ok:
+				return nil
+			case err == nil:
+				// Someone changed what fn read.
+				if t.fence != nil && !e.stillLeader(t.fence) {
+					return ErrNotLeader
+				}
+				if attempt >= 100 {
+					return errors.New("etcd transaction: too many conflicting writers")
+				}
+				if !e.pause(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))) {
+					return ErrClosed
+				}
+				continue
+			case errors.Is(err, ErrUnavailable) && t.marker != "":
+				landed, lerr := e.landed(t.marker, deadline)
+				if landed {
+					return nil
+				}
+				if lerr != nil {
+					return lerr
+				}
+			}
 		}
-		if err != nil {
+		if !errors.Is(err, ErrUnavailable) || time.Now().After(deadline) {
 			return err
 		}
-		ok, err := t.commit()
-		if err != nil || ok {
-			return err
-		}
-		if t.fence != nil && !e.stillLeader(t.fence) {
-			return ErrNotLeader
-		}
-		if attempt >= 100 {
-			return errors.New("etcd transaction: too many conflicting writers")
-		}
-		// Contention: back off a little, with jitter, before the rerun.
-		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
-		select {
-		case <-time.After(d):
-		case <-e.ctx.Done():
+		if !e.pause(50 * time.Millisecond) {
 			return ErrClosed
 		}
 	}
 }
 
-// rpcErr maps a failed etcd request to the store's errors.
+// landed reports whether the transaction that wrote marker committed,
+// asking until deadline. A linearizable read answers after the cluster's
+// leader has committed every entry it will ever commit from an earlier
+// term, so the answer does not change afterwards.
+func (e *etcdEngine) landed(marker string, deadline time.Time) (bool, error) {
+	for {
+		ctx, cancel := e.reqCtx()
+		resp, err := e.cli.Get(ctx, marker, clientv3.WithCountOnly())
+		cancel()
+		if err == nil {
+			return resp.Count > 0, nil
+		}
+		if time.Now().After(deadline) || !e.pause(50*time.Millisecond) {
+			return false, e.rpcErr(err)
+		}
+	}
+}
+
+// pause waits d, and reports false when the store closed meanwhile.
+func (e *etcdEngine) pause(d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-e.ctx.Done():
+		return false
+	}
+}
+
+// markerTTL is how long commit markers are kept: long enough to look one
+// up after a failed answer, then pruned.
+const markerTTL = 10 * time.Minute
+
+// pruneMarkers deletes commit markers older than markerTTL, now and every
+// markerTTL until the store closes. Any replica may do it; deleting twice
+// is harmless.
+func (e *etcdEngine) pruneMarkers() {
+	for {
+		var limit ulid.ULID
+		if limit.SetTime(ulid.Timestamp(time.Now().Add(-markerTTL))) == nil {
+			ctx, cancel := e.reqCtx()
+			_, _ = e.cli.Delete(ctx, e.prefix+"txn/", clientv3.WithRange(e.prefix+"txn/"+limit.String()))
+			cancel()
+		}
+		if !e.pause(markerTTL) {
+			return
+		}
+	}
+}
+
+// rpcErr maps a failed etcd request to the store's errors: ErrUnavailable
+// for what may pass on another try, the error itself for what will not
+// (a request etcd refuses, permissions).
 func (e *etcdEngine) rpcErr(err error) error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
+	}
+	code := codes.Unknown
+	var coded interface{ Code() codes.Code }
+	if errors.As(err, &coded) {
+		code = coded.Code()
+	} else if st, ok := status.FromError(err); ok {
+		code = st.Code()
+	}
+	switch code {
+	case codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated, codes.FailedPrecondition, codes.OutOfRange, codes.Unimplemented:
+		return fmt.Errorf("etcd: %w", err)
 	}
 	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
@@ -239,6 +332,7 @@ type etcdTxn struct {
 	ranges   []keyRange        // ranges cursors read, in writable txns
 	writes   map[string]etcdWrite
 	fence    *fence
+	marker   string // key the commit writes to prove it happened
 	err      error
 }
 
@@ -359,7 +453,9 @@ func (t *etcdTxn) commit() (bool, error) {
 	if t.fence != nil {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(t.fence.key), "=", t.fence.rev))
 	}
-	ops := make([]clientv3.Op, 0, len(t.writes))
+	ops := make([]clientv3.Op, 0, len(t.writes)+1)
+	t.marker = t.e.prefix + "txn/" + ulid.Make().String()
+	ops = append(ops, clientv3.OpPut(t.marker, ""))
 	for _, k := range slices.Sorted(maps.Keys(t.writes)) {
 		w := t.writes[k]
 		if w.del {
@@ -369,6 +465,7 @@ func (t *etcdTxn) commit() (bool, error) {
 		}
 	}
 	if len(ops) > etcdMaxOps || len(cmps) > etcdMaxOps {
+		t.marker = ""
 		return false, fmt.Errorf("etcd transaction too large: %d writes and %d reads, at most %d each", len(ops), len(cmps), etcdMaxOps)
 	}
 	ctx, cancel := t.e.reqCtx()

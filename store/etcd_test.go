@@ -217,3 +217,38 @@ func firstKey(m map[string]bool) string {
 	}
 	return ""
 }
+
+// A commit whose answer is lost is found by its marker: the change is not
+// made a second time, and the caller gets the outcome of the commit.
+func TestEtcdLostAnswerIsNotRepeated(t *testing.T) {
+	s, _, _ := replica(t, etcdPrefix(t), "a")
+	var lose atomic.Bool
+	s.eng.(*etcdEngine).lostAnswer = func() bool { return lose.Swap(false) }
+
+	lose.Store(true)
+	res, err := s.Ingest(context.Background(), []routing.Post{post("g", "1", "my order never arrived")})
+	if err != nil || len(res) != 1 || res[0].Duplicate {
+		t.Fatalf("Ingest with its answer lost: %+v, %v; want one new post", res, err)
+	}
+	if due, _, err := s.Due(time.Now(), 10); err != nil || len(due) != 1 {
+		t.Fatalf("due = %d, %v; want the post once", len(due), err)
+	}
+	lose.Store(true)
+	first, err := s.FirstSeen("Ev1")
+	if err != nil || !first {
+		t.Fatalf("FirstSeen with its answer lost = %v, %v; want true", first, err)
+	}
+	if again, _ := s.FirstSeen("Ev1"); again {
+		t.Error("the envelope is new a second time")
+	}
+	lose.Store(true)
+	if _, err := s.ChangeRules("U1", "/route add", func(rs *RuleSet) (string, error) {
+		rs.Rules = append(rs.Rules, routing.Rule{Match: "keyword", Value: "recall", Department: "pr"})
+		return "added", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := s.Rules(); len(rs.Rules) != 1 {
+		t.Errorf("rules after a change whose answer was lost: %d, want 1", len(rs.Rules))
+	}
+}
