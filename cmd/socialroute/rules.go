@@ -52,9 +52,8 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintf(stderr, "Usage: socialroute rules %s\n\n"+
 			"export prints the routing rules stored in the database as YAML; import replaces them\n"+
-			"with the rules of FILE. With bbolt both work on the database file while socialroute\n"+
-			"is stopped; with store.backend etcd they work while it runs, and every replica\n"+
-			"follows an import at once.\n", synopsis)
+			"with the rules of FILE. With bbolt both work on the database file while socialroute is stopped;\n"+
+			"with store.backend etcd they work while it runs, and every replica follows an import at once.\n", synopsis)
 		return flag.ErrHelp
 	}
 	return fmt.Errorf("%w: rules %q: want export or import", errUsage, args[0])

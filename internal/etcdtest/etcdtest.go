@@ -186,6 +186,11 @@ func Healthy(ctx context.Context, cli *clientv3.Client) error {
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
