@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/socialroute/socialroute/internal/config"
@@ -39,6 +40,13 @@ func EtcdOptions(c config.Etcd) (store.EtcdOptions, error) {
 		Replica:        c.Replica,
 	}
 	if !c.TLS.Enabled() {
+		for _, ep := range c.Endpoints {
+			if strings.HasPrefix(ep, "https://") {
+				// https without tls settings: the system's roots.
+				eo.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+				break
+			}
+		}
 		return eo, nil
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLS.ServerName}
