@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -454,7 +455,9 @@ func (t *etcdTxn) commit() (bool, error) {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(t.fence.key), "=", t.fence.rev))
 	}
 	ops := make([]clientv3.Op, 0, len(t.writes)+1)
-	t.marker = t.e.prefix + "txn/" + ulid.Make().String()
+	// Random bits of its own, not the default monotonic entropy, which
+	// would tie the order of post ids to how commits interleave.
+	t.marker = t.e.prefix + "txn/" + ulid.MustNew(ulid.Now(), crand.Reader).String()
 	ops = append(ops, clientv3.OpPut(t.marker, ""))
 	for _, k := range slices.Sorted(maps.Keys(t.writes)) {
 		w := t.writes[k]

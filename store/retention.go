@@ -13,8 +13,12 @@ import (
 // bounds transactions more tightly (perTx).
 const pruneBatch = 256
 
-// pruneWrites is the most keys pruning one post deletes.
-const pruneWrites = 6
+// pruneWrites is the most keys pruning one post deletes, and pruneReads
+// the most it reads.
+const (
+	pruneWrites = 6
+	pruneReads  = 4
+)
 
 // Prune deletes posts received before t, with their dedupe key and index
 // entries, in small transactions. Posts still waiting in the outbox are
@@ -59,11 +63,16 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 		if from != nil {
 			k, _ = c.Seek(from)
 		}
-		for ; k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
-			if len(victims) == s.perTx(pruneWrites, pruneBatch) {
+		// Each post looked at is a read the transaction must check at
+		// commit; etcd bounds those too, and a long undelivered backlog
+		// could otherwise fill one transaction with reads alone.
+		maxVictims, maxScanned := s.perTx(pruneWrites, pruneBatch), s.perTx(pruneReads, 1<<30)
+		for scanned := 0; k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
+			if len(victims) == maxVictims || scanned == maxScanned {
 				next = append([]byte(nil), k...)
 				break
 			}
+			scanned++
 			if outbox.Get(k) != nil {
 				continue
 			}

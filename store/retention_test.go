@@ -16,7 +16,14 @@ import (
 func TestPruneKeepsRecentAndUndelivered(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db testDB) {
 		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		s, err := Open(filepath.Join(t.TempDir(), "p.db"), Options{Now: func() time.Time { return clock }})
+		s := db.openT(t, Options{Now: func() time.Time { return clock }})
+		// A backlog never delivered, longer than one transaction may read
+		// on etcd, before the posts to prune.
+		var backlog []routing.Post
+		for i := range 3 * etcdMaxOps / 2 {
+			backlog = append(backlog, post("g", fmt.Sprint("stuck-", i), "never delivered"))
+		}
+		stuck, err := s.Ingest(context.Background(), backlog)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,7 +31,6 @@ func TestPruneKeepsRecentAndUndelivered(t *testing.T) {
 		for i := range pruneBatch + 20 { // more than one batch
 			old = append(old, delivered(t, s, fmt.Sprint(i), routing.Support))
 		}
-		stuck, _ := s.Ingest(context.Background(), []routing.Post{post("g", "stuck", "never delivered")})
 		clock = clock.AddDate(0, 0, 100)
 		recent := delivered(t, s, "recent", routing.Support)
 
@@ -38,7 +44,7 @@ func TestPruneKeepsRecentAndUndelivered(t *testing.T) {
 		if _, err := s.PostByMessage("C1", "1.0001"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("message index of a pruned post: %v", err)
 		}
-		for _, id := range []string{stuck[0].ID, recent} {
+		for _, id := range []string{stuck[0].ID, stuck[len(stuck)-1].ID, recent} {
 			if _, err := s.Get(id); err != nil {
 				t.Fatalf("post %s pruned: %v", id, err)
 			}
