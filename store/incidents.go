@@ -98,6 +98,9 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 
 		var inc Incident
 		found := false
+		// Closed incidents are deleted as they are met, a few per call, so
+		// that a long list of them never outgrows one etcd transaction.
+		closing := s.perTx(4, 1<<30)
 		c := incidents.Cursor()
 		for k, v := c.First(); k != nil && !found; k, v = c.Next() {
 			var cand Incident
@@ -105,8 +108,11 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 				return fmt.Errorf("decode incident %s: %w", k, err)
 			}
 			if now.Sub(cand.Last) > rules.Window {
-				if err := c.Delete(); err != nil { // closed: nothing joins it any more
-					return err
+				if closing > 0 { // closed: nothing joins it any more
+					closing--
+					if err := c.Delete(); err != nil {
+						return err
+					}
 				}
 				continue
 			}

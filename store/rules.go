@@ -291,7 +291,8 @@ func (s *Store) PutPending(p PendingChange) (string, error) {
 		}); err != nil {
 			return err
 		}
-		for _, k := range stale {
+		// A few per call: previews are rare, and etcd bounds transactions.
+		for _, k := range stale[:min(len(stale), s.perTx(4, len(stale)))] {
 			if err := bk.Delete(k); err != nil {
 				return err
 			}
