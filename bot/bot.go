@@ -152,6 +152,10 @@ func (b *Bot) SetRouter(r Router) { b.current.Store(&r) }
 
 func (b *Bot) router() Router { return *b.current.Load() }
 
+// Router is the routing in use now: the one built at start, or the last
+// one swapped in after a rule change here or on another replica.
+func (b *Bot) Router() Router { return b.router() }
+
 // SetLearner sets where people's corrections go; call it before Run.
 func (b *Bot) SetLearner(l Learner) { b.learner = l }
 
