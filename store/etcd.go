@@ -71,6 +71,7 @@ type etcdEngine struct {
 	mu      sync.Mutex
 	fence   *fence         // set while this process leads (leader.go)
 	leading sync.WaitGroup // campaigns under way, waited for by close
+	bg      sync.WaitGroup // watches and marker pruning
 
 	// lostAnswer, set by tests, makes update treat a commit as if etcd's
 	// answer had been lost when it returns true.
@@ -121,9 +122,9 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
 	}
 	// Posts accepted by any replica wake this one's delivery worker.
-	go e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal)
-	go e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules)
-	go e.pruneMarkers()
+	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal) })
+	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules) })
+	e.bg.Go(e.pruneMarkers)
 	return s, nil
 }
 
@@ -147,6 +148,7 @@ func (e *etcdEngine) check() error {
 func (e *etcdEngine) close() error {
 	e.cancel()
 	e.leading.Wait()
+	e.bg.Wait()
 	return e.cli.Close()
 }
 
