@@ -98,11 +98,12 @@ func (d *deliverer) run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		due, next, err := d.outbox.Due(d.now(), dueBatch)
+		now := d.now()
+		due, next, err := d.outbox.Due(now, dueBatch)
 		if err != nil {
 			d.log.Error().Err(err).Msg("read outbox")
 		}
-		attempted, retry, storeOK := d.pass(ctx, due)
+		attempted, retry, storeOK := d.pass(ctx, now, due)
 		if ctx.Err() != nil {
 			return
 		}
@@ -141,7 +142,7 @@ type attempt struct{ idx []int }
 // pass makes one round of attempts over due, channel by channel, and
 // reports whether anything was attempted, the earliest time a held-back
 // channel may go on, and whether the store kept working.
-func (d *deliverer) pass(ctx context.Context, due []store.Pending) (attempted bool, retry time.Time, storeOK bool) {
+func (d *deliverer) pass(ctx context.Context, now time.Time, due []store.Pending) (attempted bool, retry time.Time, storeOK bool) {
 	decisions := make([]routing.Decision, len(due))
 	for i, p := range due {
 		decisions[i] = d.decide(p)
@@ -178,7 +179,7 @@ func (d *deliverer) pass(ctx context.Context, due []store.Pending) (attempted bo
 		sema <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sema }()
-			tried, at, ok := d.channelPass(ctx, ch, work[ch], due, decisions)
+			tried, at, ok := d.channelPass(ctx, now, ch, work[ch], due, decisions)
 			mu.Lock()
 			defer mu.Unlock()
 			attempted = attempted || tried
@@ -192,12 +193,17 @@ func (d *deliverer) pass(ctx context.Context, due []store.Pending) (attempted bo
 
 // channelPass sends one channel's attempts in order, stopping at the first
 // that must wait (pacing) or failed (the rest wait behind it).
-func (d *deliverer) channelPass(ctx context.Context, ch string, attempts []attempt, due []store.Pending, decisions []routing.Decision) (attempted bool, retry time.Time, storeOK bool) {
+//
+// Pacing is judged at now, the time due was read, not the time of the
+// attempt: a channel paused after a failure until its first post's retry
+// time must not open again for the posts behind it while that first post
+// is still missing from due, having not been due when due was read.
+func (d *deliverer) channelPass(ctx context.Context, now time.Time, ch string, attempts []attempt, due []store.Pending, decisions []routing.Decision) (attempted bool, retry time.Time, storeOK bool) {
 	for _, a := range attempts {
 		if ctx.Err() != nil {
 			return attempted, retry, true
 		}
-		if ok, at := d.pacer.take(ch, d.now()); !ok {
+		if ok, at := d.pacer.take(ch, now); !ok {
 			return attempted, at, true
 		}
 		attempted = true
