@@ -136,6 +136,36 @@ func (d *deliverer) run(ctx context.Context) {
 	}
 }
 
+// holdBack decides where each due post goes and drops those that must
+// wait behind an earlier post of their channel whose attempt failed and
+// waits for its retry (Waiting entries, which Due puts in their place in
+// the order). It returns the rest with their decisions, and the earliest
+// of those retries.
+func holdBack(due []store.Pending, decide func(store.Pending) routing.Decision) ([]store.Pending, []routing.Decision, time.Time) {
+	var (
+		held      map[string]bool
+		retry     time.Time
+		kept      = make([]store.Pending, 0, len(due))
+		decisions = make([]routing.Decision, 0, len(due))
+	)
+	for _, p := range due {
+		if p.Waiting {
+			if held == nil {
+				held = map[string]bool{}
+			}
+			held[p.Entry.Channel] = true
+			retry = earliest(retry, p.Entry.NextAt)
+			continue
+		}
+		d := decide(p)
+		if held[d.Channel] {
+			continue
+		}
+		kept, decisions = append(kept, p), append(decisions, d)
+	}
+	return kept, decisions, retry
+}
+
 // attempt is one message to send: a single post, or a digest of several.
 type attempt struct{ idx []int }
 
@@ -143,10 +173,7 @@ type attempt struct{ idx []int }
 // reports whether anything was attempted, the earliest time a held-back
 // channel may go on, and whether the store kept working.
 func (d *deliverer) pass(ctx context.Context, now time.Time, due []store.Pending) (attempted bool, retry time.Time, storeOK bool) {
-	decisions := make([]routing.Decision, len(due))
-	for i, p := range due {
-		decisions[i] = d.decide(p)
-	}
+	due, decisions, retry := holdBack(due, d.decide)
 	digests := planDigests(due, decisions, d.digestThreshold, d.digestSize)
 	merged := map[int]bool{}
 	var channels []string

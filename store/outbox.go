@@ -19,10 +19,17 @@ import (
 //
 // The scan stops at the limit-th due entry: with a backlog of a burst's
 // posts, each call reads what it returns, not the whole outbox.
+//
+// Besides the due entries, the first entry of each channel that failed and
+// waits for its retry comes back marked Waiting, in its place in the
+// order: the channel's posts after it must wait too, also when the process
+// that paused the channel is gone (a restart, another leader).
 func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 	var (
 		out  []Pending
 		next time.Time
+		due  int
+		held = map[string]bool{}
 	)
 	err := s.eng.view(func(tx txn) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
@@ -38,9 +45,14 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				if next.IsZero() || e.NextAt.Before(next) {
 					next = e.NextAt
 				}
+				if e.Channel != "" && !held[e.Channel] {
+					held[e.Channel] = true
+					e.PostID = ulid.ULID(k).String()
+					out = append(out, Pending{Entry: e, Waiting: true})
+				}
 				continue
 			}
-			if len(out) >= limit {
+			if due >= limit {
 				break
 			}
 			e.PostID = ulid.ULID(k).String()
@@ -49,8 +61,9 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 				return fmt.Errorf("post %s: %w", e.PostID, err)
 			}
 			out = append(out, Pending{Entry: e, Record: rec})
+			due++
 		}
-		if len(out) >= limit {
+		if due >= limit {
 			next = time.Time{}
 		}
 		return nil
@@ -116,7 +129,7 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 			stored = &d
 		}
 		kept = *stored
-		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight = true })
+		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight, e.Channel = true, kept.Channel })
 	})
 	return kept, s.wrap("begin delivery of "+id, err)
 }

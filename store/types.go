@@ -92,10 +92,17 @@ type OutboxEntry struct {
 	LastError string `json:"last_error,omitempty"`
 	// Parked entries failed permanently and wait for an operator.
 	Parked bool `json:"parked,omitempty"`
+	// Channel is where the last attempt went, so that the channel's later
+	// posts wait behind this one while it waits for its retry.
+	Channel string `json:"channel,omitempty"`
 }
 
 // Pending is an outbox entry together with its post record.
 type Pending struct {
 	Entry  OutboxEntry
 	Record Record
+	// Waiting marks an entry that is not due yet but holds its channel:
+	// an attempt failed and waits for its retry, and the channel's later
+	// posts must wait behind it. Its Record is not read.
+	Waiting bool
 }

@@ -133,3 +133,29 @@ func TestPromotionalBacklogGoesOutInDigests(t *testing.T) {
 		t.Errorf("the support post: %v", got)
 	}
 }
+
+// A post whose attempt failed waits for its retry; the posts behind it in
+// its channel wait too, also after a restart, when the new process never
+// saw the failure.
+func TestOrderKeptAcrossRestartAfterFailure(t *testing.T) {
+	emu := newEmulator(t)
+	cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken())
+	// Slack asks for 3 s: long enough for the restart and the next post.
+	emu.InjectFault("chat.postMessage", slackemu.Fault{RateLimit: 3, Times: 1})
+	d := start(t, cfg)
+	first := d.accept(t, supportPost)
+	testutil.Eventually(t, "the first attempt failed", func() bool {
+		due, _, err := d.app.Store().Due(time.Now(), 10)
+		return err == nil && len(due) == 1 && due[0].Waiting && due[0].Entry.PostID == first
+	})
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	d = start(t, cfg)
+	second := d.accept(t, post("201", "My parcel never arrived and nobody answers, I want a refund!", 10, false))
+	waitFor(t, emu, "both posts in support", func() bool { return len(postIDs(emu, "C0SUPPORT")) == 2 })
+	if got := postIDs(emu, "C0SUPPORT"); !slices.Equal(got, []string{first, second}) {
+		t.Errorf("support shows %v, want %v: the later post went first", got, []string{first, second})
+	}
+}
