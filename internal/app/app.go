@@ -207,7 +207,11 @@ func (a *App) ready() error {
 // particular posts parked after a permanent Slack error, which need an
 // operator.
 func (a *App) details() map[string]any {
-	d := map[string]any{"role": string(a.store.Role())}
+	role := a.store.Role()
+	d := map[string]any{"role": string(role)}
+	if role == store.RoleDisconnected {
+		return d // the outbox is out of reach too; do not wait for it
+	}
 	st, err := a.store.OutboxStats()
 	if err != nil {
 		return d
