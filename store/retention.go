@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"time"
 
@@ -38,7 +39,48 @@ func (s *Store) Prune(before time.Time) (int, error) {
 			return total, s.wrap("prune posts", err)
 		}
 		if next == nil {
-			return total, nil
+			break
+		}
+		from = next
+	}
+	if err := s.pruneTopics(before); err != nil {
+		return total, s.wrap("prune incident topics", err)
+	}
+	return total, nil
+}
+
+// pruneTopics forgets the incident topics last seen before t. Each
+// reputation post notes a few topics (incidents.go); without this the
+// words of every post ever seen would stay.
+func (s *Store) pruneTopics(before time.Time) error {
+	var from []byte
+	for {
+		var next []byte
+		err := s.eng.update(func(tx txn) error {
+			next = nil
+			c := tx.Bucket(bucketTopics).Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			for n := 0; k != nil; k, v = c.Next() {
+				if n == s.perTx(pruneReads, pruneBatch) {
+					next = append([]byte(nil), k...)
+					break
+				}
+				n++
+				var times []time.Time
+				if json.Unmarshal(v, &times) == nil && len(times) > 0 && !times[len(times)-1].Before(before) {
+					continue
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || next == nil {
+			return err
 		}
 		from = next
 	}

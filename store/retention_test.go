@@ -84,3 +84,46 @@ func TestBackupIsAUsableCopy(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneForgetsOldIncidentTopics(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+		rules := IncidentRules{Window: time.Hour, TopicPosts: 3}
+		var topics []string
+		for i := range 300 { // more than one transaction's worth on etcd
+			topics = append(topics, fmt.Sprintf("old-%03d", i))
+		}
+		err := s.eng.update(func(tx txn) error {
+			_, err := noteTopics(tx.Bucket(bucketTopics), topics[:100], now.AddDate(0, -4, 0), rules)
+			return err
+		})
+		for _, chunk := range [][]string{topics[100:200], topics[200:]} {
+			if err == nil {
+				err = s.eng.update(func(tx txn) error {
+					_, err := noteTopics(tx.Bucket(bucketTopics), chunk, now.AddDate(0, -4, 0), rules)
+					return err
+				})
+			}
+		}
+		if err == nil {
+			err = s.eng.update(func(tx txn) error {
+				_, err := noteTopics(tx.Bucket(bucketTopics), []string{"recent"}, now, rules)
+				return err
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Prune(now.AddDate(0, 0, -90)); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		s.eng.view(func(tx txn) error {
+			return tx.Bucket(bucketTopics).ForEach(func(k, _ []byte) error { left = append(left, string(k)); return nil })
+		})
+		if len(left) != 1 || left[0] != "recent" {
+			t.Fatalf("topics after pruning: %d left (%.3v…), want only \"recent\"", len(left), left)
+		}
+	})
+}
