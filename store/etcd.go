@@ -310,7 +310,7 @@ func (e *etcdEngine) rpcErr(err error) error {
 	case codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated, codes.FailedPrecondition, codes.OutOfRange, codes.Unimplemented:
 		return fmt.Errorf("etcd: %w", err)
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return fmt.Errorf("%w: etcd: %v", ErrUnavailable, err)
 }
 
 // reqCtx bounds one request.
@@ -439,7 +439,10 @@ func (t *etcdTxn) requireLeader() {
 
 // commit sends the writes with a comparison for everything read: each key
 // read, and each range scanned, must be unmodified since the snapshot.
-// It reports false on a conflict.
+// It reports false on a conflict. A range comparison sees keys added or
+// changed in the range, not keys deleted from it (etcd compares only keys
+// that exist); no write of the store depends on a key staying absent
+// from a range it scanned.
 func (t *etcdTxn) commit() (bool, error) {
 	if len(t.writes) == 0 {
 		return true, nil
