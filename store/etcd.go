@@ -111,6 +111,14 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 		DialKeepAliveTime:    5 * time.Second,
 		DialKeepAliveTimeout: 2 * time.Second,
 	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		// gRPC hides why it could not connect; say where to look.
+		hint := "is etcd running at these endpoints?"
+		if eo.TLS != nil {
+			hint = "is etcd running there, and is its certificate trusted (store.etcd.tls)?"
+		}
+		err = fmt.Errorf("no connection within %s: %w; %s", eo.DialTimeout, err, hint)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
 	}

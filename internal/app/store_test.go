@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,7 +15,13 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/socialroute/socialroute/internal/config"
+	"github.com/socialroute/socialroute/internal/etcdtest"
+	"github.com/socialroute/socialroute/internal/testutil"
+	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
 )
 
 // writeCert writes a self-signed certificate and its key as PEM files.
@@ -81,6 +88,83 @@ func TestEtcdOptionsTLS(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s: the password is in the error: %v", tc.name, err)
+		}
+	}
+}
+
+// A store on an etcd cluster that serves TLS only and has auth enabled,
+// as docs/ha.md sets one up: a user whose role reaches only the prefix.
+func TestOpenStoreOnEtcdWithTLSAndAuth(t *testing.T) {
+	files, err := etcdtest.NewTLSFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := etcdtest.StartWith(t, 1, etcdtest.Options{TLS: files})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	root := cluster.Client(t)
+	steps := []func() error{
+		func() error { _, err := root.UserAdd(ctx, "root", "root-password"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := root.RoleAdd(ctx, "socialroute"); return err },
+		func() error {
+			_, err := root.RoleGrantPermission(ctx, "socialroute", "/sr/", clientv3.GetPrefixRangeEnd("/sr/"), clientv3.PermissionType(clientv3.PermReadWrite))
+			return err
+		},
+		func() error { _, err := root.UserAdd(ctx, "socialroute", "s3cret-etcd-password"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "socialroute", "socialroute"); return err },
+		func() error { _, err := root.AuthEnable(ctx); return err },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("set up auth, step %d: %v", i, err)
+		}
+	}
+
+	c := config.Store{Backend: "etcd", Etcd: config.Etcd{
+		Endpoints: cluster.Endpoints(), Prefix: "/sr/", Username: "socialroute", Password: "s3cret-etcd-password",
+		DialTimeout: config.Duration(2 * time.Second), RequestTimeout: config.Duration(2 * time.Second),
+		LeaseTTL: config.Duration(2 * time.Second), TLS: config.EtcdTLS{CAFile: files.CAFile},
+	}}
+	st, err := OpenStore(c, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Ingest(ctx, []routing.Post{{Source: "g", ExternalID: "1", Platform: "x", Text: "my order never arrived"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, stop := context.WithCancel(ctx)
+	led := make(chan struct{})
+	go func() { defer close(led); st.Lead(lctx, func(ctx context.Context) { <-ctx.Done() }) }()
+	defer func() { stop(); <-led }()
+	testutil.Eventually(t, "leadership under the prefix's role", func() bool { return st.Role() == store.RoleLeader })
+	if _, err := st.BeginAttempt(res[0].ID, routing.Decision{Class: routing.Support, Channel: "C1"}); err != nil {
+		t.Fatalf("a delivery attempt with the prefix's role: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name, want string
+		change     func(*config.Store)
+	}{
+		{"wrong password", "authentication failed", func(c *config.Store) { c.Etcd.Password = "not-the-password" }},
+		{"outside the role's prefix", "permission denied", func(c *config.Store) { c.Etcd.Prefix = "/other/" }},
+		{"servers not trusted", "its certificate trusted (store.etcd.tls)", func(c *config.Store) { c.Etcd.TLS = config.EtcdTLS{} }},
+	} {
+		bad := c
+		tc.change(&bad)
+		st, err := OpenStore(bad, store.Options{})
+		if err == nil {
+			st.Close()
+			t.Errorf("%s: opened", tc.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want it to say %q", tc.name, err, tc.want)
+		}
+		if strings.Contains(err.Error(), "password\"") || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "not-the-password") {
+			t.Errorf("%s: a password is in the error: %v", tc.name, err)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -19,17 +20,30 @@ import (
 
 // Cluster is an etcd cluster of n members running in this process.
 type Cluster struct {
+	tls     *TLSFiles
 	mu      sync.Mutex
 	members []*embed.Etcd
 	closing sync.WaitGroup
 	urls    []string
 }
 
+// Options change how the members run.
+type Options struct {
+	// TLS, when set, makes the members serve clients over TLS only.
+	TLS *TLSFiles
+}
+
 // Start starts an n-member cluster with its data under t.TempDir(),
 // waits until it serves clients, and stops it when t ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	c, err := New(t.TempDir(), n)
+	return StartWith(t, n, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, n int, o Options) *Cluster {
+	t.Helper()
+	c, err := NewWith(t.TempDir(), n, o)
 	if err != nil {
 		t.Fatalf("start etcd: %v", err)
 	}
@@ -38,11 +52,14 @@ func Start(t testing.TB, n int) *Cluster {
 }
 
 // New starts an n-member cluster with its data under dir. Close stops it.
-func New(dir string, n int) (*Cluster, error) {
+func New(dir string, n int) (*Cluster, error) { return NewWith(dir, n, Options{}) }
+
+// NewWith is New with options.
+func NewWith(dir string, n int, o Options) (*Cluster, error) {
 	var err error
 	for range 5 { // a port picked free may be taken before etcd binds it
 		var c *Cluster
-		if c, err = start(dir, n); err == nil {
+		if c, err = start(dir, n, o); err == nil {
 			return c, nil
 		}
 		if !strings.Contains(err.Error(), "address already in use") {
@@ -52,7 +69,7 @@ func New(dir string, n int) (*Cluster, error) {
 	return nil, err
 }
 
-func start(dir string, n int) (*Cluster, error) {
+func start(dir string, n int, o Options) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
@@ -62,13 +79,18 @@ func start(dir string, n int) (*Cluster, error) {
 	for i := range n {
 		initial = append(initial, fmt.Sprintf("%s=http://127.0.0.1:%d", name(i), ports[2*i+1]))
 	}
-	c := &Cluster{}
+	c := &Cluster{tls: o.TLS}
 	cfgs := make([]*embed.Config, n)
 	for i := range n {
 		cfg := embed.NewConfig()
 		cfg.Name = name(i)
 		cfg.Dir = filepath.Join(dir, fmt.Sprintf("%s-%d", name(i), ports[2*i]))
-		cu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]))
+		scheme := "http"
+		if o.TLS != nil {
+			scheme = "https"
+			cfg.ClientTLSInfo = transport.TLSInfo{CertFile: o.TLS.CertFile, KeyFile: o.TLS.KeyFile}
+		}
+		cu, _ := url.Parse(fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[2*i]))
 		pu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]))
 		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
@@ -156,10 +178,24 @@ func (c *Cluster) Running(i int) bool {
 	return c.members[i] != nil
 }
 
-// Client returns a client of every member, closed when t ends.
-func (c *Cluster) Client(t testing.TB) *clientv3.Client {
+// Client returns a client of every member, closed when t ends. Over TLS
+// it trusts the cluster's CA; cfg, if given, adds to its configuration
+// (user and password, say).
+func (c *Cluster) Client(t testing.TB, cfg ...clientv3.Config) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cc := clientv3.Config{}
+	if len(cfg) > 0 {
+		cc = cfg[0]
+	}
+	cc.Endpoints, cc.DialTimeout, cc.Logger = c.Endpoints(), 5*time.Second, zap.NewNop()
+	if c.tls != nil {
+		tc, err := c.tls.ClientConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc.TLS = tc
+	}
+	cli, err := clientv3.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
