@@ -161,35 +161,49 @@ func (b *Bot) reclassify(ctx context.Context, c click) error {
 }
 
 func (b *Bot) escalate(ctx context.Context, c click) error {
-	rec, err := b.store.Get(c.postID)
-	if err != nil {
-		return err
-	}
-	if rec.Escalated != nil {
-		return nil
-	}
-	if rec.Delivery == nil {
-		return store.ErrNotDelivered // moving to another channel right now
-	}
 	pr, ok := b.router().DepartmentFor(routing.Reputation)
 	if !ok {
 		return errors.New("no department owns reputation")
 	}
-	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: rec.Delivery.Channel, Ts: rec.Delivery.TS})
+	// The first click marks the post; a click at the same time, here or
+	// on another replica, finds the mark and posts nothing.
+	rec, won, err := b.store.StartEscalation(c.postID, c.user)
 	if err != nil {
-		return fmt.Errorf("permalink: %w", err)
+		return err // ErrNotDelivered: moving to another channel right now
 	}
-	text := fmt.Sprintf(":arrow_up: <@%s> escalated a %s post from <#%s> to PR: <%s|open it>\n%s",
-		c.user, rec.Decision.Class, rec.Delivery.Channel, link, quote(truncate(rec.Post.Text, 500)))
-	_, ts, err := b.api.PostMessageContext(ctx, pr.Channel, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
+	if !won {
+		if rec.Escalated.User != c.user {
+			b.tell(ctx, c, fmt.Sprintf("Already escalated to PR by <@%s>.", rec.Escalated.User))
+		}
+		return nil
+	}
+	ts, err := b.postEscalation(ctx, rec, pr.Channel, c.user)
 	if err != nil {
-		return fmt.Errorf("post escalation to %s: %w", pr.Channel, err)
+		if cerr := b.store.CancelEscalation(c.postID, c.user); cerr != nil {
+			b.log.Error().Err(cerr).Str("post_id", c.postID).Msg("take back a failed escalation")
+		}
+		return err
 	}
-	rec, err = b.store.Escalate(c.postID, c.user, pr.Channel+"/"+ts)
+	rec, err = b.store.Escalated(c.postID, c.user, pr.Channel+"/"+ts)
 	if err != nil {
 		return err
 	}
 	return b.refresh(ctx, rec, "")
+}
+
+// postEscalation posts a link to rec's message and its text to channel.
+func (b *Bot) postEscalation(ctx context.Context, rec store.Record, channel, user string) (string, error) {
+	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: rec.Delivery.Channel, Ts: rec.Delivery.TS})
+	if err != nil {
+		return "", fmt.Errorf("permalink: %w", err)
+	}
+	text := fmt.Sprintf(":arrow_up: <@%s> escalated a %s post from <#%s> to PR: <%s|open it>\n%s",
+		user, rec.Decision.Class, rec.Delivery.Channel, link, quote(truncate(rec.Post.Text, 500)))
+	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
+	if err != nil {
+		return "", fmt.Errorf("post escalation to %s: %w", channel, err)
+	}
+	return ts, nil
 }
 
 // refresh redraws a post's message in place.

@@ -175,18 +175,49 @@ func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) 
 	return before, nil
 }
 
-// Escalate records that user brought post id to PR.
-func (s *Store) Escalate(id, user, detail string) (Record, error) {
-	return s.updatePost(id, func(rec *Record, now time.Time) error {
-		if rec.Delivery == nil {
+// StartEscalation marks post id as escalated to PR by user, if nobody did
+// yet, and reports whether this call did: of two clicks at once, on one
+// replica or two, one wins and posts to PR. Call Escalated once the PR
+// message is posted, or CancelEscalation if posting failed.
+func (s *Store) StartEscalation(id, user string) (Record, bool, error) {
+	won := false
+	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
+		won = false // a rerun after a conflict starts afresh
+		switch {
+		case rec.Delivery == nil:
 			return ErrNotDelivered
+		case rec.Escalated != nil:
+			return nil
 		}
-		if rec.Escalated == nil {
-			rec.Escalated = &Mark{User: user, At: now}
+		won = true
+		rec.Escalated = &Mark{User: user, At: now}
+		return nil
+	})
+	return rec, won, err
+}
+
+// Escalated records where the escalation of post id by user was posted
+// (detail: channel/ts) in the post's history.
+func (s *Store) Escalated(id, user, detail string) (Record, error) {
+	return s.updatePost(id, func(rec *Record, now time.Time) error {
+		if rec.Escalated == nil || rec.Escalated.User != user {
+			return fmt.Errorf("escalation by %s: %w", user, ErrNotFound)
 		}
 		rec.History = append(rec.History, Event{At: now, User: user, Action: "escalated", Detail: detail})
 		return nil
 	})
+}
+
+// CancelEscalation takes back the mark StartEscalation set for user, so
+// that the escalation can be tried again.
+func (s *Store) CancelEscalation(id, user string) error {
+	_, err := s.updatePost(id, func(rec *Record, now time.Time) error {
+		if rec.Escalated != nil && rec.Escalated.User == user {
+			rec.Escalated = nil
+		}
+		return nil
+	})
+	return err
 }
 
 // MarkReminded records that a reminder of kind "claim" or "resolve" is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,6 +206,49 @@ func TestPostsSince(t *testing.T) {
 		s.PostsSince(clock.Add(-time.Minute), func(r Record) bool { got = append(got, r.Post.ID); return true })
 		if len(got) != 1 || got[0] != b {
 			t.Fatalf("PostsSince = %v, want [%s]", got, b)
+		}
+	})
+}
+
+func TestConcurrentEscalationsHaveOneWinner(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		id := delivered(t, s, "1", routing.Support)
+		var (
+			wg   sync.WaitGroup
+			wins atomic.Int32
+		)
+		for i := range 8 {
+			wg.Go(func() {
+				if _, won, err := s.StartEscalation(id, string(rune('A'+i))); err != nil {
+					t.Error(err)
+				} else if won {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d escalations won, want one", wins.Load())
+		}
+		rec, _ := s.Get(id)
+		owner := rec.Escalated.User
+		if _, err := s.Escalated(id, "nobody", "C0PR/1.1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Escalated by someone who did not start it: %v", err)
+		}
+		if rec, err := s.Escalated(id, owner, "C0PR/1.1"); err != nil || rec.History[len(rec.History)-1].Detail != "C0PR/1.1" {
+			t.Fatalf("Escalated: %+v, %v", rec.History, err)
+		}
+		// A failed post takes the mark back, and the next click may try.
+		id2 := delivered(t, s, "2", routing.Support)
+		if _, won, _ := s.StartEscalation(id2, "U1"); !won {
+			t.Fatal("first escalation of a fresh post lost")
+		}
+		if err := s.CancelEscalation(id2, "U1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, won, _ := s.StartEscalation(id2, "U2"); !won {
+			t.Error("escalation after a cancelled one lost")
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,5 +205,35 @@ func TestAppHomeCounts(t *testing.T) {
 		if !strings.Contains(home, want) {
 			t.Errorf("home view lacks %q:\n%s", want, home)
 		}
+	}
+}
+
+func TestConcurrentEscalationsPostOnce(t *testing.T) {
+	emu := newEmulator(t)
+	d := start(t, loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken()))
+	_, rec := deliveredPost(t, d, supportPost)
+	var wg sync.WaitGroup
+	for _, u := range []string{"U1", "U2", "U3"} {
+		wg.Go(func() { click(t, emu, rec, u, "escalate", "") })
+	}
+	wg.Wait()
+	// Every click is carried out: one escalates, the others are told who did.
+	var owner string
+	testutil.Eventually(t, "one escalation and two refusals", func() bool {
+		r, _ := d.app.Store().Get(rec.Post.ID)
+		if r.Escalated == nil {
+			return false
+		}
+		owner = r.Escalated.User
+		told := 0
+		for _, u := range []string{"U1", "U2", "U3"} {
+			if u != owner && slices.Contains(ephemeralsFor(emu, rec.Delivery.Channel, u), fmt.Sprintf("Already escalated to PR by <@%s>.", owner)) {
+				told++
+			}
+		}
+		return told == 2 && strings.Contains(latest(t, emu, rec), "Escalated to PR")
+	})
+	if n := len(emu.Messages("C0PR")); n != 1 {
+		t.Fatalf("%d messages in #pr, want one escalation", n)
 	}
 }
