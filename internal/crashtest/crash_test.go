@@ -192,7 +192,17 @@ log: {level: info}
 	if err != nil && lost == 0 {
 		t.Errorf("waiting for delivery: %v", err)
 	}
-	// SIGTERM: a clean stop, exit status 0.
+	// SIGTERM: a clean stop, exit status 0. The earlier rounds may have
+	// delivered everything already, so first make sure the final daemon
+	// is up (and handling signals) rather than still starting.
+	waitFor(t, 30*time.Second, "the final daemon ready", func() bool {
+		resp, err := http.Get(url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	final.Process.Signal(syscall.SIGTERM)
 	if err := final.Wait(); err != nil {
 		t.Errorf("after SIGTERM the daemon exited with %v, want status 0", err)
