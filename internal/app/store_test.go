@@ -100,7 +100,7 @@ func TestOpenStoreOnEtcdWithTLSAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	cluster := etcdtest.StartWith(t, 1, etcdtest.Options{TLS: files})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	root := cluster.Client(t)
 	steps := []func() error{
@@ -123,7 +123,9 @@ func TestOpenStoreOnEtcdWithTLSAndAuth(t *testing.T) {
 
 	c := config.Store{Backend: "etcd", Etcd: config.Etcd{
 		Endpoints: cluster.Endpoints(), Prefix: "/sr/", Username: "socialroute", Password: "s3cret-etcd-password",
-		DialTimeout: config.Duration(2 * time.Second), RequestTimeout: config.Duration(2 * time.Second),
+		// Generous: checking a password costs etcd a bcrypt round, slow
+		// under the race detector on a busy machine.
+		DialTimeout: config.Duration(20 * time.Second), RequestTimeout: config.Duration(10 * time.Second),
 		LeaseTTL: config.Duration(2 * time.Second), TLS: config.EtcdTLS{CAFile: files.CAFile},
 	}}
 	st, err := OpenStore(c, store.Options{})
@@ -150,7 +152,9 @@ func TestOpenStoreOnEtcdWithTLSAndAuth(t *testing.T) {
 	}{
 		{"wrong password", "authentication failed", func(c *config.Store) { c.Etcd.Password = "not-the-password" }},
 		{"outside the role's prefix", "permission denied", func(c *config.Store) { c.Etcd.Prefix = "/other/" }},
-		{"servers not trusted", "its certificate trusted (store.etcd.tls)", func(c *config.Store) { c.Etcd.TLS = config.EtcdTLS{} }},
+		{"servers not trusted", "its certificate trusted (store.etcd.tls)", func(c *config.Store) {
+			c.Etcd.TLS, c.Etcd.DialTimeout = config.EtcdTLS{}, config.Duration(time.Second)
+		}},
 	} {
 		bad := c
 		tc.change(&bad)
