@@ -573,13 +573,6 @@ func (c *etcdCursor) Prev() ([]byte, []byte) {
 	return c.move(c.cur, false, false)
 }
 
-func (c *etcdCursor) Delete() error {
-	if c.cur == "" {
-		return errors.New("cursor delete: not on a key")
-	}
-	return c.b.t.del(c.cur)
-}
-
 // move goes to the first key after from (or at it, when inclusive), or
 // the last key before it, and returns it without the bucket's prefix.
 func (c *etcdCursor) move(from string, forward, inclusive bool) ([]byte, []byte) {

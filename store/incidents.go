@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -100,7 +101,7 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 		found := false
 		// Closed incidents are deleted as they are met, a few per call, so
 		// that a long list of them never outgrows one etcd transaction.
-		closing := s.perTx(4, 1<<30)
+		var closed [][]byte
 		c := incidents.Cursor()
 		for k, v := c.First(); k != nil && !found; k, v = c.Next() {
 			var cand Incident
@@ -108,11 +109,8 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 				return fmt.Errorf("decode incident %s: %w", k, err)
 			}
 			if now.Sub(cand.Last) > rules.Window {
-				if closing > 0 { // closed: nothing joins it any more
-					closing--
-					if err := c.Delete(); err != nil {
-						return err
-					}
+				if len(closed) < s.perTx(4, 1<<30) { // nothing joins it any more
+					closed = append(closed, bytes.Clone(k))
 				}
 				continue
 			}
@@ -121,6 +119,11 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 			}
 			if reason := belongs(cand, p, fp, topics, burst, rules); reason != "" {
 				inc, asg.Reason, found = cand, reason, true
+			}
+		}
+		for _, k := range closed {
+			if err := incidents.Delete(k); err != nil {
+				return err
 			}
 		}
 		if !found {

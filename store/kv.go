@@ -29,15 +29,14 @@ type bucket interface {
 }
 
 // cursor walks a bucket in key order. Every move returns nil, nil past
-// either end.
+// either end. Writes go through the bucket, and a cursor is positioned
+// again (First, Last, Seek) after one: bbolt does not say where it is.
 type cursor interface {
 	First() (key, value []byte)
 	Last() (key, value []byte)
 	Next() (key, value []byte)
 	Prev() (key, value []byte)
 	Seek(seek []byte) (key, value []byte)
-	// Delete removes the key the cursor is on.
-	Delete() error
 }
 
 // engine is a database the store runs on.

@@ -58,22 +58,26 @@ func (s *Store) pruneTopics(before time.Time) error {
 		var next []byte
 		err := s.eng.update(func(tx txn) error {
 			next = nil
-			c := tx.Bucket(bucketTopics).Cursor()
+			b := tx.Bucket(bucketTopics)
+			var old [][]byte
+			c := b.Cursor()
 			k, v := c.First()
 			if from != nil {
 				k, v = c.Seek(from)
 			}
 			for n := 0; k != nil; k, v = c.Next() {
 				if n == s.perTx(pruneReads, pruneBatch) {
-					next = append([]byte(nil), k...)
+					next = bytes.Clone(k)
 					break
 				}
 				n++
 				var times []time.Time
-				if json.Unmarshal(v, &times) == nil && len(times) > 0 && !times[len(times)-1].Before(before) {
-					continue
+				if json.Unmarshal(v, &times) != nil || len(times) == 0 || times[len(times)-1].Before(before) {
+					old = append(old, bytes.Clone(k))
 				}
-				if err := c.Delete(); err != nil {
+			}
+			for _, k := range old {
+				if err := b.Delete(k); err != nil {
 					return err
 				}
 			}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,18 +47,21 @@ func (s *Store) PruneEnvelopes(before time.Time) (int, error) {
 	for {
 		n := 0
 		err := s.eng.update(func(tx txn) error {
-			n = 0
-			c := tx.Bucket(bucketEnvelopes).Cursor()
-			for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
+			b := tx.Bucket(bucketEnvelopes)
+			var old [][]byte
+			c := b.Cursor()
+			for k, v := c.First(); k != nil && len(old) < limit; k, v = c.Next() {
 				var at time.Time
-				if at.UnmarshalBinary(v) == nil && !at.Before(before) {
-					continue
+				if at.UnmarshalBinary(v) != nil || at.Before(before) {
+					old = append(old, bytes.Clone(k))
 				}
-				if err := c.Delete(); err != nil {
+			}
+			for _, k := range old {
+				if err := b.Delete(k); err != nil {
 					return err
 				}
-				n++
 			}
+			n = len(old)
 			return nil
 		})
 		total += n
