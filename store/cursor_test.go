@@ -73,7 +73,8 @@ func TestEtcdCursorWalksLikeBbolt(t *testing.T) {
 			e.update(func(tx txn) error {
 				b := tx.Bucket(bucketTopics)
 				c := b.Cursor()
-				k, v := c.First()
+				k, _ := c.First()
+				var v []byte
 				// bbolt's rule: after a write the cursor is positioned
 				// again, as the store's code does.
 				for range 300 {
