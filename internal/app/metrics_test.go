@@ -64,12 +64,10 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		}
 		return out
 	}
-	for deadline := time.Now().Add(testutil.Timeout); ; {
-		if text = scrape(t, d); len(missing()) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Poll(testutil.Timeout, func() bool {
+		text = scrape(t, d)
+		return len(missing()) == 0
+	})
 	for _, want := range missing() {
 		t.Errorf("/metrics lacks %s", want)
 	}

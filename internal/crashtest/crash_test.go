@@ -18,17 +18,16 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/socialroute/socialroute/ingest"
 	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/internal/testutil"
 )
 
 const secret = "crash-test-webhook-secret-0123456789"
@@ -53,46 +52,10 @@ var texts = []string{
 func TestCrashNeverLosesOrDoubles(t *testing.T) {
 	posts, rounds := envInt("CRASH_POSTS", 300), envInt("CRASH_ROUNDS", 3)
 	dir := t.TempDir()
-	bin := buildBinary(t)
 
-	var chans []slackemu.Channel
-	for _, c := range channels {
-		chans = append(chans, slackemu.Channel{ID: c, Name: c})
-	}
-	emu := slackemu.New(slackemu.Options{Channels: chans})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-
-	port := freePort(t)
-	cfgPath := filepath.Join(dir, "config.yaml")
-	os.WriteFile(cfgPath, fmt.Appendf(nil, `
-slack: {app_token: %s, bot_token: %s, api_url: %q, channel_rate: 0}
-http: {listen: "127.0.0.1:%d", shutdown_timeout: 1s}
-store: {path: %q}
-sources: [{name: generic, format: generic, secret: %s}]
-routing:
-  triage_channel: C0TRIAGE
-  departments:
-    - {name: support,   channel: C0SUPPORT,   classes: [support]}
-    - {name: pr,        channel: C0PR,        classes: [reputation]}
-    - {name: marketing, channel: C0MARKETING, classes: [promotional]}
-incidents: {update_every: 0s}
-log: {level: info}
-`, emu.AppToken(), emu.BotToken(), emu.APIURL(), port, filepath.Join(dir, "crash.db"), secret), 0o600)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	logs, _ := os.Create(filepath.Join(dir, "daemon.log"))
-	defer logs.Close()
-
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "-config", cfgPath)
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	emu := startEmulator(t)
+	d := newDaemon(t, dir, "daemon", emu, fmt.Sprintf("{path: %q}", filepath.Join(dir, "crash.db")))
+	url := d.url
 
 	// Senders retry each post until it gets a 2xx; accepted maps each
 	// external id to the internal id the daemon gave it.
@@ -146,21 +109,13 @@ log: {level: info}
 	}
 
 	for round := range rounds {
-		cmd := start()
+		d.start(t)
 		time.Sleep(time.Duration(150+rand.IntN(600)) * time.Millisecond) // run for a random while, then crash
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		d.kill()
 		t.Logf("round %d: killed after %d posts accepted", round+1, lenOf(&mu, accepted))
 	}
 	// A final run that stays up until everything is sent and delivered.
-	final := start()
-	stopped := false
-	defer func() {
-		if !stopped {
-			final.Process.Kill()
-			final.Wait()
-		}
-	}()
+	d.start(t)
 	senders.Wait()
 	stopSending()
 	if got := lenOf(&mu, accepted); got != posts {
@@ -195,19 +150,10 @@ log: {level: info}
 	// SIGTERM: a clean stop, exit status 0. The earlier rounds may have
 	// delivered everything already, so first make sure the final daemon
 	// is up (and handling signals) rather than still starting.
-	waitFor(t, 30*time.Second, "the final daemon ready", func() bool {
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	final.Process.Signal(syscall.SIGTERM)
-	if err := final.Wait(); err != nil {
+	testutil.EventuallyWithin(t, 30*time.Second, "the final daemon ready", func() bool { return d.role() != "" })
+	if err := d.terminate(); err != nil {
 		t.Errorf("after SIGTERM the daemon exited with %v, want status 0", err)
 	}
-	stopped = true
 
 	codes := map[int]int64{}
 	statuses.Range(func(k, v any) bool { codes[k.(int)] = v.(*atomic.Int64).Load(); return true })

@@ -5,63 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/socialroute/socialroute/internal/etcdtest"
 	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/store"
 )
-
-// replica is one socialroute process of a deployment on etcd.
-type replica struct {
-	name string
-	url  string
-	cfg  string
-	log  *os.File
-	cmd  *exec.Cmd
-}
-
-func (r *replica) start(t *testing.T, bin string) {
-	t.Helper()
-	r.cmd = exec.Command(bin, "serve", "-config", r.cfg)
-	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (r *replica) kill() {
-	if r.cmd != nil {
-		r.cmd.Process.Signal(syscall.SIGKILL)
-		r.cmd.Wait()
-		r.cmd = nil
-	}
-}
-
-// role asks the replica's /readyz for its role; "" when it does not
-// answer or is not ready.
-func (r *replica) role() string {
-	resp, err := http.Get(r.url + "/readyz")
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	var body struct{ Role string }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
-		return ""
-	}
-	return body.Role
-}
 
 // TestReplicasOnEtcd runs three socialroute processes on a three-member
 // etcd cluster, all connected to the Slack emulator, and shows that posts
@@ -73,51 +28,21 @@ func (r *replica) role() string {
 // HA_POSTS sets how many posts are sent (default 240).
 func TestReplicasOnEtcd(t *testing.T) {
 	posts := envInt("HA_POSTS", 240)
-	bin := buildBinary(t)
 	dir := t.TempDir()
 	etcd := etcdtest.Start(t, 3)
 
-	var chans []slackemu.Channel
-	for _, c := range channels {
-		chans = append(chans, slackemu.Channel{ID: c, Name: c})
-	}
-	emu := slackemu.New(slackemu.Options{Channels: chans})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-
+	emu := startEmulator(t)
 	endpoints, _ := json.Marshal(etcd.Endpoints())
-	replicas := make([]*replica, 3)
+	replicas := make([]*daemon, 3)
 	for i := range replicas {
-		r := &replica{name: fmt.Sprintf("r%d", i+1)}
-		port := freePort(t)
-		r.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-		r.cfg = filepath.Join(dir, r.name+".yaml")
-		os.WriteFile(r.cfg, fmt.Appendf(nil, `
-slack: {app_token: %s, bot_token: %s, api_url: %q, channel_rate: 0}
-http: {listen: "127.0.0.1:%d", shutdown_timeout: 1s}
-store:
+		name := fmt.Sprintf("r%d", i+1)
+		replicas[i] = newDaemon(t, dir, name, emu, fmt.Sprintf(`
   backend: etcd
-  etcd: {endpoints: %s, prefix: /ha/, lease_ttl: 2s, request_timeout: 2s, dial_timeout: 2s, replica: %s}
-sources: [{name: generic, format: generic, secret: %s}]
-routing:
-  triage_channel: C0TRIAGE
-  departments:
-    - {name: support,   channel: C0SUPPORT,   classes: [support]}
-    - {name: pr,        channel: C0PR,        classes: [reputation]}
-    - {name: marketing, channel: C0MARKETING, classes: [promotional]}
-incidents: {update_every: 0s}
-log: {level: info}
-`, emu.AppToken(), emu.BotToken(), emu.APIURL(), port, endpoints, r.name, secret), 0o600)
-		r.log, _ = os.Create(filepath.Join(dir, r.name+".log"))
-		defer r.log.Close()
-		r.start(t, bin)
-		defer r.kill()
-		replicas[i] = r
+  etcd: {endpoints: %s, prefix: /ha/, lease_ttl: 2s, request_timeout: 2s, dial_timeout: 2s, replica: %s}`, endpoints, name))
+		replicas[i].start(t)
 	}
-	leader := func() (*replica, int) {
-		var found *replica
+	leader := func() (*daemon, int) {
+		var found *daemon
 		n := 0
 		for _, r := range replicas {
 			if r.role() == string(store.RoleLeader) {
@@ -127,7 +52,7 @@ log: {level: info}
 		}
 		return found, n
 	}
-	waitFor(t, 30*time.Second, "three ready replicas, one leading", func() bool {
+	testutil.EventuallyWithin(t, 30*time.Second, "three ready replicas, one leading", func() bool {
 		ready := 0
 		for _, r := range replicas {
 			if r.role() != "" {
@@ -189,25 +114,25 @@ log: {level: info}
 	}
 
 	// A third of the way in, kill the leader.
-	waitFor(t, time.Minute, "a third of the posts accepted", func() bool { return lenOf(&mu, accepted) >= posts/3 })
+	testutil.EventuallyWithin(t, time.Minute, "a third of the posts accepted", func() bool { return lenOf(&mu, accepted) >= posts/3 })
 	old, _ := leader()
 	if old == nil {
 		t.Fatal("no leader mid-stream")
 	}
 	killedAt, killed := lenOf(&mu, accepted), time.Now()
 	old.kill()
-	var next *replica
-	waitFor(t, 10*time.Second, "a new leader within 10 s of killing the old one", func() bool {
+	var next *daemon
+	testutil.EventuallyWithin(t, 10*time.Second, "a new leader within 10 s of killing the old one", func() bool {
 		next, _ = leader()
 		return next != nil
 	})
 	takeover := time.Since(killed)
 	t.Logf("killed leader %s after %d posts; %s took over after %s", old.name, killedAt, next.name, takeover.Round(time.Millisecond))
-	old.start(t, bin)
-	waitFor(t, 30*time.Second, "the restarted replica back, as a follower", func() bool { return old.role() == string(store.RoleFollower) })
+	old.start(t)
+	testutil.EventuallyWithin(t, 30*time.Second, "the restarted replica back, as a follower", func() bool { return old.role() == string(store.RoleFollower) })
 
 	// Two thirds of the way in, stop the etcd member that leads raft.
-	waitFor(t, time.Minute, "two thirds of the posts accepted", func() bool { return lenOf(&mu, accepted) >= 2*posts/3 })
+	testutil.EventuallyWithin(t, time.Minute, "two thirds of the posts accepted", func() bool { return lenOf(&mu, accepted) >= 2*posts/3 })
 	member := etcd.Leader()
 	if member < 0 {
 		member = 0
@@ -286,7 +211,7 @@ log: {level: info}
 		t.Errorf("both clicks went to connection %s; want two replicas", sockets[0])
 	}
 	var owner, loser string
-	waitFor(t, 10*time.Second, "one owner and one refusal", func() bool {
+	testutil.EventuallyWithin(t, 10*time.Second, "one owner and one refusal", func() bool {
 		r, err := st.Get(rec.Post.ID)
 		if err != nil || r.Claimed == nil {
 			return false
@@ -312,50 +237,4 @@ log: {level: info}
 		t.Errorf("message after the claims: %+v", m)
 	}
 	t.Logf("claim race on two connections (%s, %s): owner %s", sockets[0], sockets[1], owner)
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
-
-// buildBinary builds socialroute once for the package's tests.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "crashtest-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "socialroute")
-		if out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/socialroute").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
 }

@@ -16,13 +16,29 @@ const Timeout = 20 * time.Second
 // (slackemu's WaitFor) where there is one.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	EventuallyWithin(t, Timeout, what, cond)
+}
+
+// EventuallyWithin is Eventually with a deadline of its own, for a test
+// whose claim is the deadline ("a new leader within 10 s").
+func EventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !Poll(d, cond) {
+		t.Fatalf("waited %v for %s", d, what)
+	}
+}
+
+// Poll re-checks cond until it holds or d has passed, and reports whether
+// it held: for a test that says itself what was missing.
+func Poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", Timeout, what)
+			return false
 		}
 		<-tick.C
 	}
+	return true
 }
