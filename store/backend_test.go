@@ -51,17 +51,21 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, db testDB)) {
 		fn(t, testDB{backend: "bbolt", path: filepath.Join(t.TempDir(), "socialroute.db")})
 	})
 	t.Run("etcd", func(t *testing.T) {
-		fn(t, testDB{backend: "etcd", etcd: EtcdOptions{
-			Endpoints: etcdCluster.Endpoints(),
-			Prefix:    fmt.Sprintf("/test/%d/", prefixes.Add(1)),
-			LeaseTTL:  2 * time.Second,
-			Replica:   t.Name(),
-		}})
+		fn(t, testDB{backend: "etcd", etcd: etcdPrefix(t)})
 	})
 }
 
-// open opens the store. On etcd it also takes the leadership, as the
-// delivery worker would, and gives it up on Close.
+// etcdPrefix is a fresh prefix on the package's cluster.
+func etcdPrefix(t testing.TB) EtcdOptions {
+	return EtcdOptions{
+		Endpoints: etcdCluster.Endpoints(),
+		Prefix:    fmt.Sprintf("/test/%d/", prefixes.Add(1)),
+		LeaseTTL:  2 * time.Second,
+		Replica:   t.Name(),
+	}
+}
+
+// open opens the store.
 func (db testDB) open(opts Options) (*Store, error) {
 	if db.backend == "bbolt" {
 		return Open(db.path, opts)
@@ -69,24 +73,36 @@ func (db testDB) open(opts Options) (*Store, error) {
 	return OpenEtcd(db.etcd, opts)
 }
 
-// openT opens the store for t, leading, and closes it when t ends.
+// openT opens the store for t and takes the leadership, as the delivery
+// worker would (BeginAttempt needs it on etcd); all ends with t.
 func (db testDB) openT(t testing.TB, opts Options) *Store {
 	t.Helper()
 	s, err := db.open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	led := make(chan struct{})
-	go func() {
-		defer close(led)
-		s.Lead(ctx, func(ctx context.Context) { <-ctx.Done() })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-led
-		s.Close()
-	})
+	campaign(t, s)
 	testutil.Eventually(t, "store becomes leader", func() bool { return s.Role() == RoleLeader })
 	return s
+}
+
+// campaign has s campaign for the leadership, counting the terms it led,
+// until stop is called or t ends; then s is closed.
+func campaign(t testing.TB, s *Store) (terms *atomic.Int64, stop context.CancelFunc) {
+	terms = new(atomic.Int64)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Lead(ctx, func(ctx context.Context) {
+			terms.Add(1)
+			<-ctx.Done()
+		})
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+		s.Close()
+	})
+	return terms, stop
 }

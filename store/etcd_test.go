@@ -14,18 +14,8 @@ import (
 	"github.com/socialroute/socialroute/routing"
 )
 
-// etcdPrefix is a fresh prefix on the package's cluster.
-func etcdPrefix(t *testing.T) EtcdOptions {
-	return EtcdOptions{
-		Endpoints: etcdCluster.Endpoints(),
-		Prefix:    fmt.Sprintf("/test/%d/", prefixes.Add(1)),
-		LeaseTTL:  2 * time.Second,
-		Replica:   t.Name(),
-	}
-}
-
-// replica opens a store on eo that campaigns for leadership until t ends,
-// counting the terms it led.
+// replica opens a store on eo, named name, that campaigns for the
+// leadership until t ends.
 func replica(t *testing.T, eo EtcdOptions, name string) (*Store, *atomic.Int64, context.CancelFunc) {
 	t.Helper()
 	eo.Replica = name
@@ -33,22 +23,8 @@ func replica(t *testing.T, eo EtcdOptions, name string) (*Store, *atomic.Int64, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	terms := new(atomic.Int64)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Lead(ctx, func(ctx context.Context) {
-			terms.Add(1)
-			<-ctx.Done()
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		s.Close()
-	})
-	return s, terms, cancel
+	terms, stop := campaign(t, s)
+	return s, terms, stop
 }
 
 func TestEtcdOneLeaderAndHandOver(t *testing.T) {
