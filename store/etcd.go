@@ -742,10 +742,7 @@ func (e *etcdEngine) backup(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	defer dst.close()
-	err = e.view(func(src txn) error {
-		return dst.update(func(d txn) error { return copyBuckets(d, src) })
-	})
-	if err != nil {
+	if _, err := copyEngine(dst, e, nil); err != nil {
 		return 0, err
 	}
 	return dst.backup(w)

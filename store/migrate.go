@@ -4,23 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
-
-// copyBuckets copies every key and sequence of every bucket from src to
-// dst in one transaction.
-func copyBuckets(dst, src txn) error {
-	for _, name := range allBuckets() {
-		from, to := src.Bucket(name), dst.Bucket(name)
-		err := from.ForEach(func(k, v []byte) error { return to.Put(k, v) })
-		if err != nil {
-			return fmt.Errorf("copy bucket %s: %w", name, err)
-		}
-		if err := to.SetSequence(from.Sequence()); err != nil {
-			return fmt.Errorf("copy bucket %s: %w", name, err)
-		}
-	}
-	return nil
-}
 
 // ErrNotEmpty is returned by Migrate when the destination holds data.
 var ErrNotEmpty = errors.New("destination store is not empty")
@@ -34,10 +19,7 @@ func Migrate(dst, src *Store, progress func(keys int)) (int, error) {
 	empty := true
 	err := dst.eng.view(func(tx txn) error {
 		for _, name := range allBuckets() {
-			if bytes.Equal(name, bucketMeta) {
-				continue
-			}
-			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil && !bytes.Equal(name, bucketMeta) {
 				empty = false
 				return nil
 			}
@@ -50,67 +32,67 @@ func Migrate(dst, src *Store, progress func(keys int)) (int, error) {
 	if !empty {
 		return 0, ErrNotEmpty
 	}
-	limit := dst.eng.maxWrites()
+	n, err := copyEngine(dst.eng, src.eng, progress)
+	return n, dst.wrap("migrate", err)
+}
+
+// copyEngine copies every key and sequence of every bucket of src, as of
+// one snapshot, into dst, in transactions as large as dst takes, the meta
+// bucket (the schema mark) last. It returns how many keys it copied.
+func copyEngine(dst, src engine, progress func(keys int)) (int, error) {
+	limit := dst.maxWrites() - 1 // room for the sequence
 	if limit <= 0 {
 		limit = 10000
 	}
-	type kv struct{ k, v []byte }
-	var (
-		pending []kv
-		copied  int
-	)
-	flush := func(name []byte) error {
-		if len(pending) == 0 {
+	copied := 0
+	write := func(name []byte, keys, values [][]byte, seq uint64, last bool) error {
+		if len(keys) == 0 && (!last || seq == 0) {
 			return nil
 		}
-		err := dst.eng.update(func(tx txn) error {
+		err := dst.update(func(tx txn) error {
 			b := tx.Bucket(name)
-			for _, p := range pending {
-				if err := b.Put(p.k, p.v); err != nil {
+			for i, k := range keys {
+				if err := b.Put(k, values[i]); err != nil {
 					return err
 				}
+			}
+			if last {
+				return b.SetSequence(seq)
 			}
 			return nil
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("bucket %s: %w", name, err)
 		}
-		copied += len(pending)
-		pending = pending[:0]
+		copied += len(keys)
 		if progress != nil {
 			progress(copied)
 		}
 		return nil
 	}
-	var meta []kv
-	err = src.eng.view(func(stx txn) error {
-		for _, name := range allBuckets() {
+	order := slices.DeleteFunc(allBuckets(), func(b []byte) bool { return bytes.Equal(b, bucketMeta) })
+	order = append(order, bucketMeta)
+	err := src.view(func(stx txn) error {
+		for _, name := range order {
 			from := stx.Bucket(name)
+			var keys, values [][]byte
 			err := from.ForEach(func(k, v []byte) error {
-				p := kv{bytes.Clone(k), bytes.Clone(v)}
-				if bytes.Equal(name, bucketMeta) {
-					meta = append(meta, p)
+				keys, values = append(keys, bytes.Clone(k)), append(values, bytes.Clone(v))
+				if len(keys) < limit {
 					return nil
 				}
-				pending = append(pending, p)
-				if len(pending) == limit {
-					return flush(name)
-				}
-				return nil
+				err := write(name, keys, values, 0, false)
+				keys, values = keys[:0], values[:0]
+				return err
 			})
 			if err == nil {
-				err = flush(name)
-			}
-			if err == nil {
-				seq := from.Sequence()
-				err = dst.eng.update(func(tx txn) error { return tx.Bucket(name).SetSequence(seq) })
+				err = write(name, keys, values, from.Sequence(), true)
 			}
 			if err != nil {
-				return fmt.Errorf("bucket %s: %w", name, err)
+				return err
 			}
 		}
-		pending = meta
-		return flush(bucketMeta)
+		return nil
 	})
-	return copied, dst.wrap("migrate", err)
+	return copied, err
 }
