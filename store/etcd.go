@@ -129,6 +129,7 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 		e.close()
 		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
 	}
+	s.role.Store(RoleFollower) // until Lead wins the election
 	// Posts accepted by any replica wake this one's delivery worker.
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal) })
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules) })

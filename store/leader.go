@@ -30,15 +30,7 @@ type fence struct {
 }
 
 // Role reports this process's place in the leader election.
-func (s *Store) Role() Role {
-	if r, ok := s.role.Load().(Role); ok {
-		return r
-	}
-	if s.eng.grouped() {
-		return RoleLeader
-	}
-	return RoleFollower
-}
+func (s *Store) Role() Role { return s.role.Load().(Role) }
 
 // Lead calls work whenever this process becomes the leader, with a context
 // that ends when the leadership does, and returns when ctx ends. With
@@ -52,7 +44,6 @@ func (s *Store) Role() Role {
 func (s *Store) Lead(ctx context.Context, work func(ctx context.Context)) {
 	e, ok := s.eng.(*etcdEngine)
 	if !ok {
-		s.role.Store(RoleLeader)
 		work(ctx)
 		return
 	}

@@ -62,7 +62,7 @@ type Store struct {
 	inflight chan struct{}
 	running  sync.WaitGroup
 
-	role  atomic.Value // Role, set by Lead
+	role  atomic.Value // Role: set on open, then by Lead
 	rules chan struct{}
 }
 
@@ -77,6 +77,7 @@ func Open(path string, opts Options) (*Store, error) {
 		eng.close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
+	s.role.Store(RoleLeader) // the file's lock makes this process the only one
 	return s, nil
 }
 
