@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/routing"
 )
 
@@ -137,4 +140,55 @@ func BenchmarkIngestEtcd(b *testing.B) {
 			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "posts/s")
 		})
 	}
+}
+
+// BenchmarkEtcdBytesPerPost stores, routes and delivers b.N posts through
+// the store on the package's etcd member, compacts and defragments, and
+// reports how much of etcd's database each post takes.
+func BenchmarkEtcdBytesPerPost(b *testing.B) {
+	s, _, _ := replica(b, etcdPrefix(b), "bench")
+	testutil.Eventually(b, "leadership", func() bool { return s.Role() == RoleLeader })
+	cli := etcdCluster.Client(b)
+	ctx, ep := context.Background(), etcdCluster.Endpoint(0)
+	inUse := func() int64 {
+		st, err := cli.Status(ctx, ep)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cli.Compact(ctx, st.Header.Revision, clientv3.WithCompactPhysical()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cli.Defragment(ctx, ep); err != nil {
+			b.Fatal(err)
+		}
+		if st, err = cli.Status(ctx, ep); err != nil {
+			b.Fatal(err)
+		}
+		return st.DbSizeInUse
+	}
+	decision := routing.Decision{Class: routing.Support, Confidence: 0.97, Department: "support", Channel: "C0SUPPORT", Runner: routing.Reputation,
+		Reasons: []routing.Reason{{Class: routing.Support, Kind: "phrase", Detail: "never arrived", Weight: 3}}}
+	before := inUse()
+	n := 0
+	for b.Loop() {
+		n++
+		res, err := s.Ingest(ctx, []routing.Post{post("generic", fmt.Sprint(n), benchText)})
+		if err == nil {
+			_, err = s.BeginAttempt(res[0].ID, decision)
+		}
+		if err == nil {
+			err = s.Delivered(res[0].ID, "C0SUPPORT", fmt.Sprintf("1700000000.%06d", n))
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	// Commit markers are kept for markerTTL; the steady size is without
+	// them.
+	b.ReportMetric(float64(inUse()-before)/float64(n), "B/post-with-markers")
+	if _, err := cli.Delete(ctx, s.eng.(*etcdEngine).prefix+"txn/", clientv3.WithPrefix()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(inUse()-before)/float64(n), "B/post")
 }

@@ -16,7 +16,7 @@ import (
 
 // replica opens a store on eo, named name, that campaigns for the
 // leadership until t ends.
-func replica(t *testing.T, eo EtcdOptions, name string) (*Store, *atomic.Int64, context.CancelFunc) {
+func replica(t testing.TB, eo EtcdOptions, name string) (*Store, *atomic.Int64, context.CancelFunc) {
 	t.Helper()
 	eo.Replica = name
 	s, err := OpenEtcd(eo, Options{})
