@@ -16,15 +16,7 @@ import (
 func TestBackupOfAStoppedDaemon(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "live.db")
-	st, err := store.Open(dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.Ingest(context.Background(), []routing.Post{{Source: "generic", ExternalID: "1", Platform: "x", Text: "hello"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	id := dbWithPost(t, dbPath)
 
 	cfgPath := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfgPath, fmt.Appendf(nil, `
@@ -44,13 +36,8 @@ routing:
 	if !strings.Contains(stdout.String(), "from the database file") {
 		t.Errorf("stdout %q", stdout.String())
 	}
-	cp, err := store.Open(out, store.Options{})
-	if err != nil {
+	if err := holdsPost(out, id); err != nil {
 		t.Fatal(err)
-	}
-	defer cp.Close()
-	if _, err := cp.Get(res[0].ID); err != nil {
-		t.Fatalf("copy lacks the post: %v", err)
 	}
 
 	// Locked by a running daemon and no admin token: a clear refusal.
@@ -63,4 +50,34 @@ routing:
 	if code := run(context.Background(), []string{"backup", "-config", cfgPath, out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "set http.admin_token") {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
+}
+
+// dbWithPost makes a bbolt database at path holding one post, "hello",
+// and returns the post's id.
+func dbWithPost(t *testing.T, path string) string {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Ingest(context.Background(), []routing.Post{{Source: "generic", ExternalID: "1", Platform: "x", Text: "hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0].ID
+}
+
+// holdsPost checks that the bbolt database at path, a backup, holds the
+// post dbWithPost made.
+func holdsPost(path, id string) error {
+	cp, err := store.Open(path, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	if rec, err := cp.Get(id); err != nil || rec.Post.Text != "hello" {
+		return fmt.Errorf("the copy at %s lacks post %s: %+v, %v", path, id, rec.Post, err)
+	}
+	return nil
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/socialroute/socialroute/internal/etcdtest"
-	"github.com/socialroute/socialroute/routing"
-	"github.com/socialroute/socialroute/store"
 )
 
 // A bbolt file moves into etcd with migrate; backup and rules then work
@@ -20,15 +18,7 @@ import (
 func TestMigrateBackupAndRulesOnEtcd(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "old.db")
-	st, err := store.Open(dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.Ingest(context.Background(), []routing.Post{{Source: "generic", ExternalID: "1", Platform: "x", Text: "hello"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	id := dbWithPost(t, dbPath)
 
 	cluster := etcdtest.Start(t, 1)
 	endpoints, _ := json.Marshal(cluster.Endpoints())
@@ -72,13 +62,8 @@ routing:
 	if code, stdout, stderr := sh("backup", "-config", etcdCfg, out); code != 0 || !strings.Contains(stdout, "from etcd") {
 		t.Fatalf("backup: exit %d, %q %q", code, stdout, stderr)
 	}
-	cp, err := store.Open(out, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cp.Close()
-	if rec, err := cp.Get(res[0].ID); err != nil || rec.Post.Text != "hello" {
-		t.Fatalf("backup of etcd lacks the post: %+v, %v", rec, err)
+	if err := holdsPost(out, id); err != nil {
+		t.Fatalf("backup of etcd: %v", err)
 	}
 
 	rulesPath := filepath.Join(dir, "rules.yaml")
