@@ -131,8 +131,8 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 	}
 	s.role.Store(RoleFollower) // until Lead wins the election
 	// Posts accepted by any replica wake this one's delivery worker.
-	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), s.signal) })
-	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), s.signalRules) })
+	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), true, s.signal) })
+	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), false, s.signalRules) })
 	e.bg.Go(e.pruneMarkers)
 	return s, nil
 }
@@ -161,12 +161,18 @@ func (e *etcdEngine) close() error {
 	return e.cli.Close()
 }
 
-// watch calls fn after every change to keys in [start, end), and after
-// each reconnection, since changes may have been missed meanwhile.
-func (e *etcdEngine) watch(start, end string, fn func()) {
+// watch calls fn after changes to keys in [start, end) that count, and
+// after each reconnection, since changes may have been missed meanwhile.
+// With createdOnly, only new keys count: the outbox's new entries wake the
+// delivery worker, not the updates and deletes it makes itself.
+func (e *etcdEngine) watch(start, end string, createdOnly bool, fn func()) {
+	opts := []clientv3.OpOption{clientv3.WithRange(end)}
+	if createdOnly {
+		opts = append(opts, clientv3.WithFilterDelete())
+	}
 	for first := true; e.ctx.Err() == nil; first = false {
 		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(e.ctx))
-		wc := e.cli.Watch(ctx, start, clientv3.WithRange(end))
+		wc := e.cli.Watch(ctx, start, opts...)
 		if !first {
 			fn()
 		}
@@ -174,7 +180,7 @@ func (e *etcdEngine) watch(start, end string, fn func()) {
 			if resp.Err() != nil {
 				break
 			}
-			if len(resp.Events) > 0 {
+			if slices.ContainsFunc(resp.Events, func(ev *clientv3.Event) bool { return !createdOnly || ev.IsCreate() }) {
 				fn()
 			}
 		}
