@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/socialroute/socialroute/internal/app"
@@ -52,26 +51,18 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// backupTo copies the database into w: straight from the file when no
-// daemon holds it, else from the running daemon's admin endpoint.
+// backupTo copies the database into w: straight from etcd, or from the
+// file when no daemon holds it, else from the running daemon's admin
+// endpoint.
 func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (int64, string, error) {
-	if cfg.Store.Backend == "etcd" {
-		// Replicas share etcd, so the copy is read from it directly, as of
-		// one revision, into a bbolt file.
-		st, err := app.OpenStore(cfg.Store, store.Options{})
-		if err != nil {
-			return 0, "", fmt.Errorf("backup: %w", err)
-		}
-		defer st.Close()
-		n, err := st.Backup(w)
-		return n, "from etcd " + strings.Join(cfg.Store.Etcd.Endpoints, ",") + " under " + cfg.Store.Etcd.Prefix, err
-	}
-	st, err := store.Open(cfg.Store.Path, store.Options{Timeout: 300 * time.Millisecond})
+	// etcd is shared by design, so it is read directly (as of one
+	// revision); only a bbolt file can be locked by a running daemon.
+	st, err := app.OpenStore(cfg.Store, store.Options{Timeout: 300 * time.Millisecond})
 	switch {
 	case err == nil:
 		defer st.Close()
 		n, err := st.Backup(w)
-		return n, "from the database file " + cfg.Store.Path, err
+		return n, "from " + app.StoreName(cfg.Store), err
 	case !errors.Is(err, store.ErrLocked):
 		return 0, "", fmt.Errorf("backup: %w", err)
 	}

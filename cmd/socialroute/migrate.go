@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/socialroute/socialroute/internal/app"
@@ -49,7 +48,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer dst.Close()
-	where := fmt.Sprintf("etcd %s under %s", strings.Join(cfg.Store.Etcd.Endpoints, ","), cfg.Store.Etcd.Prefix)
+	where := app.StoreName(cfg.Store)
 	last := time.Now()
 	n, err := store.Migrate(dst, src, func(keys int) {
 		if time.Since(last) > 2*time.Second {

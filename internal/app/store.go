@@ -26,6 +26,15 @@ func OpenStore(c config.Store, opts store.Options) (*store.Store, error) {
 	return store.OpenEtcd(eo, opts)
 }
 
+// StoreName says where the configured store is, for messages: "the
+// database file PATH" or "etcd ENDPOINTS under PREFIX".
+func StoreName(c config.Store) string {
+	if c.Backend == "etcd" {
+		return fmt.Sprintf("etcd %s under %s", strings.Join(c.Etcd.Endpoints, ","), c.Etcd.Prefix)
+	}
+	return "the database file " + c.Path
+}
+
 // EtcdOptions turns store.etcd into the store's options, reading the TLS
 // files it names.
 func EtcdOptions(c config.Etcd) (store.EtcdOptions, error) {
