@@ -30,7 +30,6 @@ type Outbox interface {
 // Incidents is the part of the store that groups reputation posts.
 type Incidents interface {
 	AssignIncident(id, channel string, rules store.IncidentRules) (store.Assignment, error)
-	IncidentRootPosted(incidentID, channel, ts string) error
 	IncidentShown(incidentID string, at time.Time) error
 	DirtyIncidents() ([]store.Incident, error)
 	Get(id string) (store.Record, error)
@@ -54,10 +53,6 @@ const (
 	dueBatch    = 64
 	idleRecheck = 30 * time.Second // safety net when no wake-up comes
 	maxBackoff  = 5 * time.Minute
-	// findWindow is how far before a post's arrival the in-flight look-up
-	// starts reading channel history, allowing for clock skew with Slack.
-	findWindow = 5 * time.Minute
-	findPages  = 5
 )
 
 // permanent lists Slack errors that no retry will fix: the entry is parked
@@ -301,28 +296,36 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending, decision routi
 			return time.Time{}, fmt.Errorf("assign incident: %w", err)
 		}
 		rec.Incident = asg.Incident.ID
-		if !asg.Root {
-			if asg.Incident.RootTS == "" {
-				// The incident's first post is not in Slack yet: keep the
-				// thread in order by waiting for it.
-				at := d.now().Add(time.Second)
-				return at, d.outbox.Retry(post.ID, at, "waiting for the incident message")
-			}
+		switch {
+		case asg.Root:
+		case asg.Orphan:
+			log.Warn().Str("incident", asg.Incident.ID).Msg("the incident's first post will not reach Slack; this post goes out on its own")
+		case asg.Incident.RootTS == "":
+			// The incident's first post is not in Slack yet: keep the
+			// thread in order by waiting for it.
+			at := d.now().Add(time.Second)
+			return at, d.outbox.Retry(post.ID, at, "waiting for the incident message")
+		default:
 			channel, threadTS = asg.Incident.Channel, asg.Incident.RootTS
 		}
 	}
 
 	if p.Entry.InFlight {
-		ts, err := d.find(ctx, post, channel, threadTS)
+		found, err := d.lookup(ctx, channel, threadTS, []sought{seek(p)})
 		if err != nil {
 			return d.failed(ctx, log, p.Entry, err)
 		}
-		if ts != "" {
+		if ts, ok := found[post.ID]; ok {
 			log.Info().Str("ts", ts).Msg("post was already in Slack; recorded without posting again")
 			return time.Time{}, d.delivered(ctx, log, rec, asg, channel, ts)
 		}
 	}
+	return d.send(ctx, log, p.Entry, rec, asg, channel, threadTS)
+}
 
+// send posts rec's message to channel (in thread threadTS, if given) and
+// records the delivery once Slack has it.
+func (d *deliverer) send(ctx context.Context, log zerolog.Logger, e store.OutboxEntry, rec store.Record, asg store.Assignment, channel, threadTS string) (time.Time, error) {
 	text, blocks, meta := renderPost(rec, "", nil)
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
@@ -335,13 +338,13 @@ func (d *deliverer) deliver(ctx context.Context, p store.Pending, decision routi
 	}
 	_, ts, err := d.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
-		return d.failed(ctx, log, p.Entry, err)
+		return d.failed(ctx, log, e, err)
 	}
 	if err := d.delivered(ctx, log, rec, asg, channel, ts); err != nil {
 		return time.Time{}, err
 	}
-	d.metrics.Delivered(string(decision.Class), d.now().Sub(post.ReceivedAt))
-	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(post.ReceivedAt)).Msg("post delivered")
+	d.metrics.Delivered(string(rec.Decision.Class), d.now().Sub(rec.Post.ReceivedAt))
+	log.Info().Str("ts", ts).Dur("latency", d.now().Sub(rec.Post.ReceivedAt)).Msg("post delivered")
 	return time.Time{}, nil
 }
 
@@ -354,16 +357,15 @@ func (d *deliverer) groupsIncidents(decision routing.Decision) bool {
 // remember where its message is, bring its counter up to date (throttled),
 // and raise a spike alert.
 func (d *deliverer) delivered(ctx context.Context, log zerolog.Logger, rec store.Record, asg store.Assignment, channel, ts string) error {
+	// For an incident's first post, the store makes its message the
+	// incident's in the same commit.
 	if err := d.record(rec.Post.ID, channel, ts); err != nil {
 		return err
 	}
-	if asg.Incident.ID == "" {
+	if asg.Incident.ID == "" || asg.Root || asg.Closed || asg.Orphan {
 		return nil
 	}
 	inc := asg.Incident
-	if asg.Root {
-		return d.incidents.IncidentRootPosted(inc.ID, channel, ts)
-	}
 	if d.now().Sub(inc.UpdatedAt) >= d.incOpts.UpdateEvery {
 		d.showIncident(ctx, log, inc)
 	}
@@ -433,75 +435,6 @@ func (d *deliverer) record(id, channel, ts string) error {
 		return fmt.Errorf("record delivery as %s/%s: %w", channel, ts, err)
 	}
 	return nil
-}
-
-// find looks for a message socialroute already posted for post in channel
-// (in thread threadTS, if given), by the post id in its metadata, and
-// returns its ts ("" if none).
-func (d *deliverer) find(ctx context.Context, post routing.Post, channel, threadTS string) (string, error) {
-	if threadTS != "" {
-		return d.findInThread(ctx, post, channel, threadTS)
-	}
-	params := &slack.GetConversationHistoryParameters{
-		ChannelID:          channel,
-		Oldest:             slackTS(post.ReceivedAt.Add(-findWindow)),
-		Limit:              200,
-		IncludeAllMetadata: true,
-	}
-	for range findPages {
-		resp, err := d.api.GetConversationHistoryContext(ctx, params)
-		if err != nil {
-			return "", fmt.Errorf("look for earlier attempt: %w", err)
-		}
-		for _, m := range resp.Messages {
-			if carries(m.Metadata, post.ID) {
-				return m.Timestamp, nil
-			}
-		}
-		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
-			return "", nil
-		}
-		params.Cursor = resp.ResponseMetaData.NextCursor
-	}
-	return "", nil
-}
-
-func (d *deliverer) findInThread(ctx context.Context, post routing.Post, channel, threadTS string) (string, error) {
-	params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
-	for range findPages * 5 {
-		msgs, more, next, err := d.api.GetConversationRepliesContext(ctx, params)
-		if err != nil {
-			return "", fmt.Errorf("look for earlier attempt in thread: %w", err)
-		}
-		for _, m := range msgs {
-			if carries(m.Metadata, post.ID) {
-				return m.Timestamp, nil
-			}
-		}
-		if !more || next == "" {
-			return "", nil
-		}
-		params.Cursor = next
-	}
-	return "", nil
-}
-
-// carries reports whether a message's metadata names post id: as the post
-// it shows, or as one of a digest's.
-func carries(md slack.SlackMetadata, id string) bool {
-	if md.EventType != metadataEventType {
-		return false
-	}
-	if md.EventPayload["post_id"] == id {
-		return true
-	}
-	ids, _ := md.EventPayload["post_ids"].([]any)
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
-	}
-	return false
 }
 
 // failed decides what a failed attempt means for the entry: retry later,

@@ -49,14 +49,15 @@ func planDigests(due []store.Pending, decisions []routing.Decision, threshold, s
 }
 
 // deliverDigest posts ps, all bound for one channel, as one message. Like
-// a single delivery it marks every entry in flight first and, for entries
-// found in flight, looks for an earlier attempt before posting.
+// a single delivery it marks every entry in flight first. Entries found in
+// flight may be in Slack already, in a digest grouped differently before a
+// restart or as a message of their own: each is looked up by its own id,
+// those found are recorded where they were found, and only the rest go out.
 func (d *deliverer) deliverDigest(ctx context.Context, ps []store.Pending, decisions []routing.Decision) (time.Time, error) {
 	channel := decisions[0].Channel
-	log := d.log.With().Str("channel", channel).Int("posts", len(ps)).Logger()
+	log := d.log.With().Str("channel", channel).Logger()
 	recs := make([]store.Record, len(ps))
-	ids := make([]any, len(ps))
-	inFlight := false
+	var inFlight []sought
 	for i, p := range ps {
 		dec, err := d.outbox.BeginAttempt(p.Record.Post.ID, decisions[i])
 		if err != nil {
@@ -67,25 +68,42 @@ func (d *deliverer) deliverDigest(ctx context.Context, ps []store.Pending, decis
 		}
 		recs[i] = p.Record
 		recs[i].Decision = &dec
-		ids[i] = p.Record.Post.ID
-		inFlight = inFlight || p.Entry.InFlight
+		if p.Entry.InFlight {
+			inFlight = append(inFlight, seek(p))
+		}
 	}
-	if inFlight {
-		ts, err := d.find(ctx, ps[0].Record.Post, channel, "")
+	if len(inFlight) > 0 {
+		found, err := d.lookup(ctx, channel, "", inFlight)
 		if err != nil {
 			return d.failed(ctx, log, ps[0].Entry, err)
 		}
-		if ts != "" {
-			log.Info().Str("ts", ts).Msg("digest was already in Slack; recorded without posting again")
-			return time.Time{}, d.recordAll(recs, channel, ts)
+		var rest []store.Pending
+		var restRecs []store.Record
+		for i, r := range recs {
+			ts, ok := found[r.Post.ID]
+			if !ok {
+				rest, restRecs = append(rest, ps[i]), append(restRecs, r)
+				continue
+			}
+			log.Info().Str("post_id", r.Post.ID).Str("ts", ts).Msg("post was already in Slack; recorded without posting again")
+			if err := d.record(r.Post.ID, channel, ts); err != nil {
+				return time.Time{}, err
+			}
 		}
+		ps, recs = rest, restRecs
+	}
+	switch len(ps) {
+	case 0:
+		return time.Time{}, nil
+	case 1:
+		return d.send(ctx, log.With().Str("post_id", recs[0].Post.ID).Logger(), ps[0].Entry, recs[0], store.Assignment{}, channel, "")
 	}
 
 	text, blocks := renderDigest(recs)
 	_, ts, err := d.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataEventType, EventPayload: map[string]any{"post_ids": ids}}),
+		slack.MsgOptionMetadata(digestMetadata(recs)),
 		slack.MsgOptionDisableLinkUnfurl(),
 	)
 	if err != nil {
@@ -99,7 +117,7 @@ func (d *deliverer) deliverDigest(ctx context.Context, ps []store.Pending, decis
 	for _, r := range recs {
 		d.metrics.Delivered(string(r.Decision.Class), d.now().Sub(r.Post.ReceivedAt))
 	}
-	log.Info().Str("ts", ts).Msg("digest delivered")
+	log.Info().Str("ts", ts).Int("posts", len(recs)).Msg("digest delivered")
 	return time.Time{}, nil
 }
 

@@ -91,11 +91,7 @@ func renderPost(rec store.Record, note string, inc *store.Incident) (string, []s
 	}
 
 	fallback := fmt.Sprintf("[%s] %s: %s", d.Class, authorShort(p.Author), truncate(p.Text, 150))
-	meta := slack.SlackMetadata{
-		EventType:    metadataEventType,
-		EventPayload: map[string]any{"post_id": p.ID, "class": string(d.Class)},
-	}
-	return fallback, blocks, meta
+	return fallback, blocks, postMetadata(rec)
 }
 
 // incidentLine summarises an incident on its message.

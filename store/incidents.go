@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -60,6 +61,13 @@ type Assignment struct {
 	Root     bool   // the post opened the incident: its message is the incident message
 	Reason   string // why it joined: conversation, similar text, topic
 	Spike    bool   // this post made the incident spike: send the alert
+	// Closed: the incident was forgotten since the post joined it; its
+	// message is not updated any more.
+	Closed bool
+	// Orphan: the incident's first post will never be in Slack (parked
+	// after a permanent failure, or gone), so there is no thread to wait
+	// for and this post goes out on its own.
+	Orphan bool
 }
 
 // AssignIncident puts reputation post id, on its way to channel, into the
@@ -81,12 +89,8 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 		}
 		incidents := tx.Bucket(bucketIncidents)
 		if rec.Incident != "" {
-			inc, err := getIncident(incidents, rec.Incident)
-			if err != nil {
-				return err
-			}
-			asg.Incident, asg.Root = inc, inc.ID == id
-			return nil
+			asg, err = keptIncident(tx, rec, channel)
+			return err
 		}
 
 		p := rec.Post
@@ -167,9 +171,70 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 			return err
 		}
 		asg.Incident = inc
-		return nil
+		return findThread(tx, &asg)
 	})
 	return asg, s.wrap("assign incident to "+id, err)
+}
+
+// keptIncident is the assignment of a post that was given incident
+// rec.Incident at an earlier attempt. The incident may have closed and been
+// forgotten since (an attempt can wait out the window behind a long Slack
+// outage): the post keeps its place all the same, so that it lands where
+// an earlier attempt may have put it.
+func keptIncident(tx txn, rec Record, channel string) (Assignment, error) {
+	asg := Assignment{Root: rec.Incident == rec.Post.ID}
+	inc, err := getIncident(tx.Bucket(bucketIncidents), rec.Incident)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		inc, asg.Closed = Incident{ID: rec.Incident, Channel: channel}, true
+	case err != nil:
+		return asg, err
+	}
+	asg.Incident = inc
+	return asg, findThread(tx, &asg)
+}
+
+// findThread makes sure a post joining an incident has a thread to go to,
+// or knows it must wait for one. The first post's own record says where
+// its message is, also when the incident did not learn of it (a version
+// that recorded the two in separate commits could stop in between) or was
+// forgotten. When the first post will never be in Slack (parked after a
+// permanent failure, or gone), asg is marked Orphan: nothing is worth
+// waiting for.
+func findThread(tx txn, asg *Assignment) error {
+	if asg.Root || asg.Incident.RootTS != "" {
+		return nil
+	}
+	rootKey, err := parseID(asg.Incident.ID)
+	if err != nil {
+		return err
+	}
+	root, err := getRecord(tx, rootKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		asg.Orphan = true
+		return nil
+	case err != nil:
+		return err
+	}
+	if root.Delivery != nil {
+		asg.Incident.Channel, asg.Incident.RootTS = root.Delivery.Channel, root.Delivery.TS
+		if asg.Closed {
+			return nil
+		}
+		return putIncident(tx.Bucket(bucketIncidents), asg.Incident)
+	}
+	v := tx.Bucket(bucketOutbox).Get(rootKey)
+	if v == nil {
+		asg.Orphan = true
+		return nil
+	}
+	var e OutboxEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return fmt.Errorf("decode outbox entry %s: %w", asg.Incident.ID, err)
+	}
+	asg.Orphan = e.Parked
+	return nil
 }
 
 // belongs says why post p joins incident inc, or "" if it does not.
@@ -234,13 +299,21 @@ func noteTopics(b bucket, topics []string, now time.Time, rules IncidentRules) (
 	return burst, nil
 }
 
-// IncidentRootPosted records where an incident's first post landed, so the
-// posts after it can go into its thread.
-func (s *Store) IncidentRootPosted(incidentID, channel, ts string) error {
-	return s.changeIncident(incidentID, func(inc *Incident) {
-		inc.Channel, inc.RootTS = channel, ts
-		inc.UpdatedAt = s.now().UTC()
-	})
+// incidentRootPosted records where an incident's first post landed, so
+// the posts after it can go into its thread. An incident already closed
+// and forgotten has no thread to offer any more; nothing is recorded.
+func incidentRootPosted(tx txn, incidentID, channel, ts string, now time.Time) error {
+	b := tx.Bucket(bucketIncidents)
+	inc, err := getIncident(b, incidentID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	inc.Channel, inc.RootTS = channel, ts
+	inc.UpdatedAt = now
+	return putIncident(b, inc)
 }
 
 // IncidentShown records that the incident message now shows the current

@@ -112,3 +112,33 @@ func TestIncidentSpikeAlertsOnce(t *testing.T) {
 		}
 	})
 }
+
+// The first post's delivery and its incident's message are one commit: a
+// post joining the incident finds the thread as soon as the first post is
+// delivered. On both engines.
+func TestDeliveringTheFirstPostGivesTheIncidentItsThread(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		root := ingestOne(t, s, routing.Post{Source: "g", ExternalID: "1", Platform: "x", Text: "the strike comments are disgraceful", ConversationID: "c1"})
+		next := ingestOne(t, s, routing.Post{Source: "g", ExternalID: "2", Platform: "x", Text: "agree", ConversationID: "c1"})
+		for _, id := range []string{root, next} {
+			if _, err := s.BeginAttempt(id, routing.Decision{Class: routing.Reputation, Channel: "CPR"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a, err := s.AssignIncident(root, "CPR", testRules); err != nil || !a.Root {
+			t.Fatalf("first post: %+v, %v", a, err)
+		}
+		if err := s.Delivered(root, "CPR", "100.000001"); err != nil {
+			t.Fatal(err)
+		}
+		inc, err := s.Incident(root)
+		if err != nil || inc.RootTS != "100.000001" || inc.Channel != "CPR" {
+			t.Fatalf("incident after its first post's delivery: %+v, %v", inc, err)
+		}
+		a, err := s.AssignIncident(next, "CPR", testRules)
+		if err != nil || a.Root || a.Orphan || a.Incident.RootTS != "100.000001" {
+			t.Fatalf("joining post: %+v, %v", a, err)
+		}
+	})
+}

@@ -114,6 +114,7 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 		return routing.Decision{}, err
 	}
 	var kept routing.Decision
+	now := s.now().UTC()
 	err = s.update(func(tx txn) error {
 		// A deposed leader must not start a delivery its successor may
 		// be making too.
@@ -129,13 +130,20 @@ func (s *Store) BeginAttempt(id string, d routing.Decision) (routing.Decision, e
 			stored = &d
 		}
 		kept = *stored
-		return updateEntry(tx, key, func(e *OutboxEntry) { e.InFlight, e.Channel = true, kept.Channel })
+		return updateEntry(tx, key, func(e *OutboxEntry) {
+			if !e.InFlight {
+				e.Tried = now
+			}
+			e.InFlight, e.Channel = true, kept.Channel
+		})
 	})
 	return kept, s.wrap("begin delivery of "+id, err)
 }
 
 // Delivered records that post id is message ts in channel and removes its
-// outbox entry, in one commit.
+// outbox entry, in one commit. When the post opened an incident, the same
+// commit makes its message the incident's: the posts waiting to join the
+// thread must never find the post delivered and the incident without it.
 func (s *Store) Delivered(id, channel, ts string) error {
 	key, err := parseID(id)
 	if err != nil {
@@ -145,12 +153,17 @@ func (s *Store) Delivered(id, channel, ts string) error {
 	err = s.update(func(tx txn) error {
 		// The decision and the delivery are the post's routing history;
 		// History holds what happened after.
-		_, err := updateRecord(tx, key, func(rec *Record) error {
+		rec, err := updateRecord(tx, key, func(rec *Record) error {
 			rec.Delivery = &Delivery{Channel: channel, TS: ts, At: now}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if rec.Incident != "" && rec.Incident == rec.Post.ID {
+			if err := incidentRootPosted(tx, id, channel, ts, now); err != nil {
+				return err
+			}
 		}
 		if err := tx.Bucket(bucketMessages).Put(messageKey(channel, ts), key); err != nil {
 			return err

@@ -88,8 +88,11 @@ type OutboxEntry struct {
 	// InFlight is set just before a delivery attempt: if the process dies
 	// during the attempt, the next one first checks whether Slack already
 	// has the message.
-	InFlight  bool   `json:"in_flight,omitempty"`
-	LastError string `json:"last_error,omitempty"`
+	InFlight bool `json:"in_flight,omitempty"`
+	// Tried is when the entry was first marked in flight: no message of
+	// its attempts can be older, which bounds the look-up in Slack.
+	Tried     time.Time `json:"tried,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
 	// Parked entries failed permanently and wait for an operator.
 	Parked bool `json:"parked,omitempty"`
 	// Channel is where the last attempt went, so that the channel's later

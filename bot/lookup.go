@@ -1,0 +1,192 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/socialroute/socialroute/routing"
+	"github.com/socialroute/socialroute/store"
+)
+
+// An attempt whose answer never came (the process died, or Slack answered
+// too late) may or may not have put its message in Slack. Before such a
+// post goes out again, Slack is asked: socialroute's messages carry the
+// ids of the posts they show in their metadata, and a message found proves
+// delivery only for the ids it carries — a post is never recorded as
+// delivered because another post's message was found.
+
+const (
+	// findSkew is how far before an entry's first attempt the look-up
+	// starts reading, allowing for clock skew with Slack.
+	findSkew = 5 * time.Minute
+	// findPages bounds the pages of 200 messages one look-up reads; the
+	// window from the first attempt to now rarely holds more than one.
+	findPages = 50
+)
+
+// sought is a post whose earlier attempt may be in Slack.
+type sought struct {
+	id string
+	// move is how many times the post was reclassified: only a message
+	// of its latest move counts, not the one it was moved from.
+	move  int
+	since time.Time // no message of an attempt at it is older
+}
+
+// seek describes p for a look-up.
+func seek(p store.Pending) sought {
+	since := p.Entry.Tried
+	if since.IsZero() { // an entry written before attempts were timed
+		since = p.Record.Post.ReceivedAt
+	}
+	return sought{id: p.Record.Post.ID, move: moves(p.Record), since: since}
+}
+
+// moves counts the reclassifications in rec's history.
+func moves(rec store.Record) int {
+	n := 0
+	for _, e := range rec.History {
+		if e.Action == "reclassified" {
+			n++
+		}
+	}
+	return n
+}
+
+// lookup finds which of posts are in Slack already, in channel and, when
+// threadTS is given, in that thread too (an earlier attempt may have put a
+// post in either place). It returns the message ts of each post found.
+func (d *deliverer) lookup(ctx context.Context, channel, threadTS string, posts []sought) (map[string]string, error) {
+	want := make(map[string]int, len(posts))
+	var since time.Time
+	for _, p := range posts {
+		want[p.id] = p.move
+		since = earliest(since, p.since)
+	}
+	found := make(map[string]string, len(posts))
+	note := func(msgs []slack.Message) bool {
+		for _, m := range msgs {
+			for _, id := range carried(m.Metadata) {
+				if move, ok := want[id.post]; ok && move == id.move {
+					if _, dup := found[id.post]; !dup {
+						found[id.post] = m.Timestamp
+					}
+				}
+			}
+		}
+		return len(found) == len(want)
+	}
+	if threadTS != "" {
+		params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
+		for range findPages {
+			msgs, more, next, err := d.api.GetConversationRepliesContext(ctx, params)
+			if err != nil {
+				return nil, fmt.Errorf("look for an earlier attempt in thread %s: %w", threadTS, err)
+			}
+			if note(msgs) {
+				return found, nil
+			}
+			if !more || next == "" {
+				break
+			}
+			params.Cursor = next
+		}
+	}
+	params := &slack.GetConversationHistoryParameters{
+		ChannelID:          channel,
+		Oldest:             slackTS(since.Add(-findSkew)),
+		Limit:              200,
+		IncludeAllMetadata: true,
+	}
+	for range findPages {
+		resp, err := d.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("look for an earlier attempt: %w", err)
+		}
+		if note(resp.Messages) {
+			break
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
+			break
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return found, nil
+}
+
+// postRef is one post a message shows, at one of its moves.
+type postRef struct {
+	post string
+	move int
+}
+
+// carried lists the posts a message of socialroute's shows: the post of a
+// routed message, or every post of a digest.
+func carried(md slack.SlackMetadata) []postRef {
+	if md.EventType != metadataEventType {
+		return nil
+	}
+	move := 0
+	if f, ok := md.EventPayload["move"].(float64); ok {
+		move = int(f)
+	}
+	if id, ok := md.EventPayload["post_id"].(string); ok {
+		return []postRef{{id, move}}
+	}
+	ids, _ := md.EventPayload["post_ids"].([]any)
+	out := make([]postRef, 0, len(ids))
+	for _, v := range ids {
+		if s, ok := v.(string); ok {
+			out = append(out, parseDigestRef(s))
+		}
+	}
+	return out
+}
+
+// digestRef names a post in a digest's metadata: its id, and "@n" after
+// it from its first move on.
+func digestRef(rec store.Record) string {
+	if n := moves(rec); n > 0 {
+		return rec.Post.ID + "@" + strconv.Itoa(n)
+	}
+	return rec.Post.ID
+}
+
+func parseDigestRef(s string) postRef {
+	id, n, ok := strings.Cut(s, "@")
+	if !ok {
+		return postRef{post: s}
+	}
+	move, err := strconv.Atoi(n)
+	if err != nil {
+		return postRef{post: s}
+	}
+	return postRef{post: id, move: move}
+}
+
+// digestMetadata identifies a digest of recs.
+func digestMetadata(recs []store.Record) slack.SlackMetadata {
+	ids := make([]any, len(recs))
+	for i, r := range recs {
+		ids[i] = digestRef(r)
+	}
+	return slack.SlackMetadata{EventType: metadataEventType, EventPayload: map[string]any{"post_ids": ids}}
+}
+
+// postMetadata identifies the message of rec's post at its current move.
+func postMetadata(rec store.Record) slack.SlackMetadata {
+	class := routing.Class("")
+	if rec.Decision != nil {
+		class = rec.Decision.Class
+	}
+	payload := map[string]any{"post_id": rec.Post.ID, "class": string(class)}
+	if n := moves(rec); n > 0 {
+		payload["move"] = n
+	}
+	return slack.SlackMetadata{EventType: metadataEventType, EventPayload: payload}
+}
