@@ -185,19 +185,19 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	// GET is the platforms' handshake; whether this source has one is
 	// known only once the source is, so GET passes the method check here
 	// and is refused below for formats without one.
+	name := r.PathValue("source")
+	rt, ok := s.sources[name]
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		allow := http.MethodPost
-		if rt, ok := s.sources[r.PathValue("source")]; ok {
+		if ok {
 			allow = allowed(rt.format)
 		}
-		s.opts.Metrics.Rejected(r.PathValue("source"), "method")
+		s.opts.Metrics.Rejected(s.label(name), "method")
 		methodNotAllowed(w, r.Method, allow)
 		return
 	}
-	name := r.PathValue("source")
-	rt, ok := s.sources[name]
 	if !ok {
-		s.opts.Metrics.Rejected("", "source")
+		s.opts.Metrics.Rejected(unknownSource, "source")
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown source %q", name))
 		return
 	}
@@ -271,6 +271,20 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rt.format.reply(w, b, results)
+}
+
+// unknownSource is the metric label of requests for a source that is not
+// configured. Paths are the caller's to choose: were each name its own
+// label, every new one would cost memory and /metrics output for good.
+const unknownSource = ""
+
+// label is the metric label for source name: the name itself only when it
+// is configured.
+func (s *Server) label(name string) string {
+	if _, ok := s.sources[name]; ok {
+		return name
+	}
+	return unknownSource
 }
 
 // allowed is the Allow header for a source of format f.
