@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socialroute/socialroute/internal/metrics"
 )
@@ -82,4 +83,58 @@ func grepLines(text, sub string) string {
 		out = append(out[:5], "…")
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTrailingDataRefused: every format reads exactly one JSON value;
+// anything after it but white space is a 400 that says so, and nothing is
+// stored.
+func TestTrailingDataRefused(t *testing.T) {
+	const (
+		post  = `{"id":"1","platform":"x","text":"my order never arrived"}`
+		tweet = `{"for_user_id":"1","tweet_create_events":[{"id_str":"5","text":"my order never arrived","user":{"id_str":"2"}}]}`
+		page  = `{"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"9","post_id":"1_2","message":"my order never arrived","from":{"id":"3"}}}]}]}`
+	)
+	tests := []struct {
+		name, source, body string
+	}{
+		{"generic object then ]", "generic", post + `]`},
+		{"generic object then }", "generic", post + `}`},
+		{"generic object then object", "generic", post + ` ` + post},
+		{"generic array then ]", "generic", `[` + post + `]]`},
+		{"generic array then }", "generic", `[` + post + `]}`},
+		{"generic array then array", "generic", `[` + post + `] [` + post + `]`},
+		{"generic string then ]", "generic", `"x"]`},
+		{"x object then }", "x", tweet + `}`},
+		{"x object then ]", "x", tweet + "\n]"},
+		{"x object then object", "x", tweet + tweet},
+		{"meta object then ]", "meta", page + `]`},
+		{"meta object then }", "meta", page + `}`},
+		{"meta array then ]", "meta", `[` + page + `]]`},
+		{"meta array then object", "meta", `[` + page + `]` + page},
+	}
+	f := newPlatformFixture(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := []byte(tt.body)
+			sign := signedBy(tt.source, b)
+			if tt.source == "generic" {
+				sign = signedAt(testSecret, time.Now(), b)
+			}
+			r := f.send(t, http.MethodPost, "/webhooks/"+tt.source, "application/json", b, sign)
+			if r.code != http.StatusBadRequest {
+				t.Fatalf("code %d, want 400: %v", r.code, r.body)
+			}
+			if msg, _ := r.body["error"].(string); !strings.Contains(msg, "malformed JSON: data after the JSON value at byte") {
+				t.Fatalf("error %q, want it to name the data after the JSON value", msg)
+			}
+		})
+	}
+	if n := f.pending(t); n != 0 {
+		t.Fatalf("bodies with trailing data stored %d posts", n)
+	}
+	// White space after the value is fine.
+	b := []byte(post + " \r\n\t")
+	if r := f.send(t, http.MethodPost, "/webhooks/generic", "application/json", b, signedAt(testSecret, time.Now(), b)); r.code != http.StatusAccepted {
+		t.Fatalf("trailing white space: %d %v", r.code, r.body)
+	}
 }
