@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,6 +65,30 @@ type batch struct {
 type skip struct {
 	event  string // where in the body, e.g. "entry[0].changes[1]"
 	reason string
+	// refused, when set, names why a post was refused rather than the
+	// event not being one (e.g. "timestamp"): such skips are logged as
+	// warnings and counted under this reason.
+	refused string
+}
+
+// Why a platform event that is a post can still be refused.
+var errTimeRange = errors.New("outside years 1 to 9999")
+
+// refusal is the metric reason of a skip for err; "" when the event was
+// simply not a post.
+func refusal(err error) string {
+	if errors.Is(err, errTimeRange) {
+		return "timestamp"
+	}
+	return ""
+}
+
+// storableTime reports whether t can be stored: times are kept as RFC 3339
+// text, which has four-digit years only, so any other time would fail the
+// store's write on every retry.
+func storableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }
 
 // valid returns the posts to store.
@@ -135,6 +160,8 @@ func checkPost(p routing.Post) error {
 		return fmt.Errorf("in_reply_to: longer than %d bytes", maxIDLen)
 	case len(p.Lang) > 35: // the longest BCP 47 tags in use
 		return errors.New("lang: not a language tag")
+	case !p.CreatedAt.IsZero() && !storableTime(p.CreatedAt):
+		return fmt.Errorf("created_at: year %d (UTC) is %w", p.CreatedAt.UTC().Year(), errTimeRange)
 	}
 	if p.URL != "" && !validURL(p.URL) {
 		return errors.New("url: must be an absolute http(s) URL")
@@ -247,20 +274,22 @@ func jsonObject(body []byte) (jsonObj, error) {
 }
 
 // unixTime reads a platform timestamp given in seconds or milliseconds
-// since the epoch; zero if s is not one.
+// since the epoch; zero if s is not one. A number too large even for
+// milliseconds gives a time past year 9999, so that checkPost refuses the
+// event rather than storing it as if it had no time.
 func unixTime(s string) time.Time {
-	var n int64
-	if s == "" || len(s) > 19 {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
 		return time.Time{}
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return time.Time{}
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if n > 100_000_000_000 { // beyond 5138 in seconds: milliseconds
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil: // more than 63 bits
+		return beyondYear9999
+	case n > 100_000_000_000: // beyond 5138 in seconds: milliseconds
 		return time.UnixMilli(n).UTC()
 	}
 	return time.Unix(n, 0).UTC()
 }
+
+// beyondYear9999 is a time no store can keep.
+var beyondYear9999 = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)

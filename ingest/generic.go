@@ -241,6 +241,9 @@ func (g *genericPost) validate(source string) (routing.Post, error) {
 		if err != nil {
 			return p, fmt.Errorf("created_at: %q is not an RFC 3339 time", g.CreatedAt)
 		}
+		if !storableTime(t) {
+			return p, fmt.Errorf("created_at: %q is %w in UTC", g.CreatedAt, errTimeRange)
+		}
 		p.CreatedAt = t.UTC()
 	}
 	return p, nil

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +138,85 @@ func TestTrailingDataRefused(t *testing.T) {
 	b := []byte(post + " \r\n\t")
 	if r := f.send(t, http.MethodPost, "/webhooks/generic", "application/json", b, signedAt(testSecret, time.Now(), b)); r.code != http.StatusAccepted {
 		t.Fatalf("trailing white space: %d %v", r.code, r.body)
+	}
+}
+
+// TestUnstorableTimesRefused: a time the store cannot keep (outside years
+// 1 to 9999 once in UTC) is a 400 naming created_at for the generic
+// format, and a refused event for X and Meta whose other events are still
+// stored. Before, the store's write failed and every retry got a 503.
+func TestUnstorableTimesRefused(t *testing.T) {
+	f := newPlatformFixture(t, func(o *Options) { o.Metrics = metrics.New() })
+	generic := func(id, createdAt string) string {
+		return fmt.Sprintf(`{"id":%q,"platform":"x","text":"my order never arrived","created_at":%q}`, id, createdAt)
+	}
+	for _, ts := range []string{"9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:01", "0000-06-01T00:00:00Z"} {
+		r := f.post(t, generic("g-"+ts, ts))
+		if msg, _ := r.body["error"].(string); r.code != http.StatusBadRequest || !strings.HasPrefix(msg, "created_at: ") || !strings.Contains(msg, "outside years 1 to 9999") {
+			t.Fatalf("created_at %s: %d %v, want 400 naming created_at", ts, r.code, r.body)
+		}
+	}
+	// In an array the other posts are stored.
+	r := f.post(t, "["+generic("bad", "9999-12-31T23:59:59-23:59")+","+generic("good", "2026-11-20T14:03:00Z")+"]")
+	results, _ := r.body["results"].([]any)
+	if r.code != http.StatusMultiStatus || len(results) != 2 {
+		t.Fatalf("array: %d %v, want 207 with two results", r.code, r.body)
+	}
+	if bad, good := results[0].(map[string]any), results[1].(map[string]any); bad["code"] != 400.0 || !strings.HasPrefix(bad["error"].(string), "created_at:") || good["code"] != 202.0 {
+		t.Fatalf("array results %v, want the bad time rejected naming created_at and the good post accepted", results)
+	}
+	// The extremes that can be stored are.
+	for _, ts := range []string{"9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"} {
+		if r := f.post(t, generic("edge-"+ts, ts)); r.code != http.StatusAccepted {
+			t.Fatalf("created_at %s: %d %v, want 202", ts, r.code, r.body)
+		}
+	}
+
+	now := time.Now().UTC()
+	tweet := func(id, createdAt, timestampMs string) string {
+		return fmt.Sprintf(`{"id_str":%q,"text":"my order never arrived","created_at":%q,"timestamp_ms":%q,"user":{"id_str":"7","screen_name":"jane"}}`, id, createdAt, timestampMs)
+	}
+	x := `{"for_user_id":"1","tweet_create_events":[` +
+		tweet("101", "Fri Dec 31 23:59:59 -2359 9999", "") + "," +
+		tweet("102", "", "9223372036854775807") + "," +
+		tweet("103", "", "99999999999999999999999") + "," +
+		tweet("104", now.Format(time.RubyDate), "") +
+		`],"direct_message_events":[{"type":"message_create","id":"105","created_timestamp":"9000000000000000000","message_create":{"sender_id":"7","target":{"recipient_id":"1"},"message_data":{"text":"where is my refund"}}}]}`
+	if r := f.platformPost(t, "x", []byte(x)); r.code != http.StatusOK || r.body["accepted"] != 1.0 || r.body["skipped"] != 4.0 {
+		t.Fatalf("x: %d %v, want 200 with 1 accepted and 4 skipped", r.code, r.body)
+	}
+
+	feed := func(id, created string) string {
+		return fmt.Sprintf(`{"field":"feed","value":{"item":"comment","verb":"add","comment_id":%q,"post_id":"1_2","message":"my order never arrived","from":{"id":"3"},"created_time":%q}}`, id, created)
+	}
+	meta := `{"object":"page","entry":[{"id":"1","time":` + fmt.Sprint(now.Unix()) + `,"changes":[` +
+		feed("201", "9999-12-31T23:59:59-2359") + "," +
+		feed("202", "1000000000000000000") + "," +
+		feed("203", fmt.Sprint(now.Unix())) +
+		`],"messaging":[{"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":9223372036854775807,"message":{"mid":"m.204","text":"hello?"}}]}]}`
+	if r := f.platformPost(t, "meta", []byte(meta)); r.code != http.StatusOK || r.body["accepted"] != 1.0 || r.body["skipped"] != 3.0 {
+		t.Fatalf("meta: %d %v, want 200 with 1 accepted and 3 skipped", r.code, r.body)
+	}
+
+	var ids []string
+	for _, p := range f.stored(t) {
+		ids = append(ids, p.ExternalID)
+		if y := p.CreatedAt.Year(); y < 1 || y > 9999 {
+			t.Errorf("post %s stored with created_at %s", p.ExternalID, p.CreatedAt)
+		}
+	}
+	slices.Sort(ids)
+	want := []string{"104", "203", "edge-0001-01-01T00:00:00Z", "edge-9999-12-31T23:59:59Z", "good"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("stored %v, want %v", ids, want)
+	}
+	text := f.scrape(t)
+	for _, line := range []string{
+		`socialroute_webhook_rejected_total{reason="timestamp",source="x"} 4`,
+		`socialroute_webhook_rejected_total{reason="timestamp",source="meta"} 3`,
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("metrics lack %s:\n%s", line, grepLines(text, "rejected"))
+		}
 	}
 }

@@ -152,7 +152,7 @@ func (m *metaBody) add(where string, p routing.Post) {
 	p.Source = m.source
 	p, err := platformPost(p)
 	if err != nil {
-		m.skip(where, err.Error())
+		m.b.skips = append(m.b.skips, skip{event: where, reason: err.Error(), refused: refusal(err)})
 		return
 	}
 	m.b.posts = append(m.b.posts, p)

@@ -253,7 +253,12 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, sk := range b.skips {
-		log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
+		if sk.refused == "" {
+			log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
+			continue
+		}
+		s.opts.Metrics.Rejected(name, sk.refused)
+		log.Warn().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event refused")
 	}
 	var results []store.IngestResult
 	if valid := b.valid(); len(valid) > 0 {
