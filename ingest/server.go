@@ -262,7 +262,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	var results []store.IngestResult
 	if valid := b.valid(); len(valid) > 0 {
-		results, err = s.store.Ingest(r.Context(), valid)
+		results, err = s.ingestParts(r.Context(), valid)
 		if err != nil {
 			s.opts.Metrics.Rejected(name, "store")
 			s.storeFailed(w, log, err)
@@ -312,6 +312,48 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
 	}
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+}
+
+// storeCallBytes bounds the encoded size of the posts handed to the store
+// in one call. etcd refuses requests over 1.5 MiB by default (its client
+// over 2 MiB), and the store writes one call's posts in as few
+// transactions as their count allows: a body of large posts within
+// http.max_body_bytes (text escaped in JSON grows up to six-fold) could
+// otherwise make a write that fails on every retry.
+const storeCallBytes = 512 << 10
+
+// ingestParts stores posts in calls of at most storeCallBytes each, in
+// order. As when the store splits a call itself, a failure leaves the
+// parts before it stored, and a retry reports those as duplicates.
+func (s *Server) ingestParts(ctx context.Context, posts []routing.Post) ([]store.IngestResult, error) {
+	var results []store.IngestResult
+	for len(posts) > 0 {
+		n, size := 0, 0
+		for n < len(posts) {
+			b := encodedSize(posts[n])
+			if n > 0 && size+b > storeCallBytes {
+				break
+			}
+			n, size = n+1, size+b
+		}
+		res, err := s.store.Ingest(ctx, posts[:n])
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+		posts = posts[n:]
+	}
+	return results, nil
+}
+
+// encodedSize is about how many bytes p takes in the store: its JSON and
+// room for what the store adds (ids, times, keys).
+func encodedSize(p routing.Post) int {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return storeCallBytes // cannot happen for a post checkPost passed
+	}
+	return len(b) + 256
 }
 
 func (s *Server) storeFailed(w http.ResponseWriter, log zerolog.Logger, err error) {
