@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,41 @@ type batch struct {
 	posts []routing.Post // in body order
 	errs  []error        // generic: per post, nil where valid; nil slice means all valid
 	skips []skip         // platform formats: events that are not posts
+	// events, for platform formats, says where each post was in the body
+	// and when its event happened.
+	events []event
+}
+
+// event is where a platform post came from, and when the platform says
+// it happened (zero if the body does not say).
+type event struct {
+	where string
+	at    time.Time
+}
+
+// dropStale moves the platform posts whose event happened before cutoff
+// to the skips. Platform bodies carry no signed time of sending, so a
+// captured body stays valid for ever; once the store has pruned its posts
+// it would no longer know them as duplicates. Generic bodies are not
+// touched: their signed timestamp already limits replays to minutes.
+func (b batch) dropStale(cutoff time.Time, retention time.Duration) batch {
+	if b.events == nil {
+		return b
+	}
+	out := b
+	out.posts, out.events = nil, nil
+	out.skips = slices.Clone(b.skips)
+	for i, p := range b.posts {
+		ev := b.events[i]
+		if !ev.at.IsZero() && ev.at.Before(cutoff) {
+			out.skips = append(out.skips, skip{event: ev.where, refused: "stale",
+				reason: fmt.Sprintf("event of %s is older than the retention period (%s): a replay, or too late to tell from one", ev.at.UTC().Format(time.RFC3339), days(retention))})
+			continue
+		}
+		out.posts = append(out.posts, p)
+		out.events = append(out.events, ev)
+	}
+	return out
 }
 
 // skip is a platform event that did not become a post, and why.
@@ -103,6 +139,15 @@ func (b batch) valid() []routing.Post {
 		}
 	}
 	return out
+}
+
+// days writes d in days when it is whole days, as store.retention_days is.
+func days(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
 
 // newFormat builds the format value of a configured source.

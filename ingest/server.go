@@ -48,6 +48,12 @@ type Options struct {
 	Sources      []Source
 	MaxBodyBytes int64         // default 1 MiB
 	ReplayWindow time.Duration // default 300 s
+	// Retention is how long the store keeps posts (store.retention_days),
+	// and so remembers them as duplicates; 0 if it keeps them for ever.
+	// X and Meta events older than this are refused: their bodies are
+	// signed without a time, so a captured one could be replayed after its
+	// posts were pruned, and would be posted again.
+	Retention time.Duration
 	// ShutdownTimeout bounds how long Run waits for requests in progress
 	// when its context ends. Default 10 s.
 	ShutdownTimeout time.Duration
@@ -252,6 +258,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if s.opts.Retention > 0 {
+		b = b.dropStale(s.opts.Now().Add(-s.opts.Retention+clockSkew), s.opts.Retention)
+	}
 	for _, sk := range b.skips {
 		if sk.refused == "" {
 			log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
@@ -313,6 +322,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 }
+
+// clockSkew is how far ahead of ours a platform's clock may be: events
+// are refused as stale this much before the store's own cutoff, which
+// counts from when posts arrived here.
+const clockSkew = 5 * time.Minute
 
 // storeCallBytes bounds the encoded size of the posts handed to the store
 // in one call. etcd refuses requests over 1.5 MiB by default (its client

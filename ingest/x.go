@@ -178,6 +178,7 @@ func (x *xBody) add(where string, p routing.Post) {
 		return
 	}
 	x.b.posts = append(x.b.posts, p)
+	x.b.events = append(x.b.events, event{where: where, at: p.CreatedAt})
 }
 
 // tweet maps a v1.1 Tweet object.
