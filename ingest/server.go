@@ -67,6 +67,12 @@ type Options struct {
 	// consistent copy of the database for requests bearing the token.
 	AdminToken []byte
 	Backup     func(w io.Writer) (int64, error)
+	// TempDir holds the copy a backup is made into before it is sent
+	// (default: the system's temporary directory).
+	TempDir string
+	// WriteTimeout bounds writing one answer (default 30 s); a backup
+	// download is bounded by its progress instead.
+	WriteTimeout time.Duration
 	// Metrics, when set, counts what the webhooks take in and refuse, and
 	// is served on GET /metrics.
 	Metrics *metrics.Metrics
@@ -90,6 +96,9 @@ func New(opts Options, st Storer) (*Server, error) {
 	}
 	if opts.ReplayWindow <= 0 {
 		opts.ReplayWindow = 300 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
@@ -145,7 +154,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

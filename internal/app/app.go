@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -129,6 +130,12 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			VerifyToken: []byte(s.VerifyToken.Value()),
 		})
 	}
+	// A backup is copied next to the database, where there is room for
+	// one, before it is sent.
+	backupDir := ""
+	if cfg.Store.Backend != "etcd" {
+		backupDir = filepath.Dir(cfg.Store.Path)
+	}
 	a.ingest, err = ingest.New(ingest.Options{
 		Sources:         sources,
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
@@ -137,6 +144,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		Ready:           a.ready,
 		AdminToken:      []byte(cfg.HTTP.AdminToken.Value()),
 		Backup:          a.store.Backup,
+		TempDir:         backupDir,
 		Details:         a.details,
 		Metrics:         m,
 		Logger:          opts.Logger,
