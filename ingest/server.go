@@ -46,8 +46,15 @@ type route struct {
 // Options configure a Server.
 type Options struct {
 	Sources      []Source
-	MaxBodyBytes int64         // default 1 MiB
-	ReplayWindow time.Duration // default 300 s
+	MaxBodyBytes int64 // default 1 MiB
+	// MaxBodyMemory bounds the bytes of request bodies held at once
+	// (default 64 MiB, never less than MaxBodyBytes). A request takes its
+	// Content-Length (MaxBodyBytes when it sends none) before its body is
+	// read and gives it back once answered; one that finds no room within
+	// a second is answered 503 with Retry-After. Without it, every slow
+	// or stalled upload would hold up to MaxBodyBytes.
+	MaxBodyMemory int64
+	ReplayWindow  time.Duration // default 300 s
 	// Retention is how long the store keeps posts (store.retention_days),
 	// and so remembers them as duplicates; 0 if it keeps them for ever.
 	// X and Meta events older than this are refused: their bodies are
@@ -85,6 +92,7 @@ type Server struct {
 	opts    Options
 	store   Storer
 	sources map[string]route
+	bodies  *budget
 	mux     *http.ServeMux
 	log     zerolog.Logger
 }
@@ -94,6 +102,10 @@ func New(opts Options, st Storer) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxBodyMemory <= 0 {
+		opts.MaxBodyMemory = 64 << 20
+	}
+	opts.MaxBodyMemory = max(opts.MaxBodyMemory, opts.MaxBodyBytes)
 	if opts.ReplayWindow <= 0 {
 		opts.ReplayWindow = 300 * time.Second
 	}
@@ -115,6 +127,7 @@ func New(opts Options, st Storer) (*Server, error) {
 		sources: make(map[string]route, len(opts.Sources)),
 		mux:     http.NewServeMux(),
 		log:     opts.Logger.With().Str("component", "ingest").Logger(),
+		bodies:  newBudget(opts.MaxBodyMemory, opts.Metrics.BodyBytes),
 	}
 	for _, src := range opts.Sources {
 		f, err := newFormat(src, opts)
@@ -232,6 +245,29 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		s.opts.Metrics.Rejected(name, "size")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
+		return
+	}
+	need := r.ContentLength
+	if need < 0 {
+		need = s.opts.MaxBodyBytes // chunked: it may be as long as allowed
+	}
+	wait, cancel := context.WithTimeout(r.Context(), bodyWait)
+	got := s.bodies.acquire(wait, need)
+	cancel()
+	if !got {
+		s.opts.Metrics.Rejected(name, "busy")
+		// The body stays unread: closing the connection keeps net/http
+		// from reading it before answering, which a stalled sender
+		// would hold up.
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "too many request bodies in progress; retry later")
+		return
+	}
+	defer s.bodies.release(need)
 	body, err := s.readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -323,13 +359,23 @@ func methodNotAllowed(w http.ResponseWriter, method, allow string) {
 	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", method, strings.ReplaceAll(allow, ", ", " or ")))
 }
 
-// readBody reads at most MaxBodyBytes, refusing larger bodies early when
-// Content-Length already says so.
+// bodyWait is how long a request waits for room in MaxBodyMemory before
+// it is answered 503: long enough to ride out a burst of ordinary
+// requests, short enough that a sender is not left hanging.
+const bodyWait = time.Second
+
+// readBody reads at most MaxBodyBytes. A body of known length is read
+// into a buffer of that length, so it costs no more than was reserved.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	if r.ContentLength >= 0 {
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	return io.ReadAll(body)
 }
 
 // clockSkew is how far ahead of ours a platform's clock may be: events

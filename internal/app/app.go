@@ -139,6 +139,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	a.ingest, err = ingest.New(ingest.Options{
 		Sources:         sources,
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		MaxBodyMemory:   cfg.HTTP.MaxBodyMemory,
 		Retention:       time.Duration(cfg.Store.RetentionDays) * 24 * time.Hour,
 		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
 		Ready:           a.ready,
