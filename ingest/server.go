@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -74,6 +75,11 @@ type Options struct {
 	// consistent copy of the database for requests bearing the token.
 	AdminToken []byte
 	Backup     func(w io.Writer) (int64, error)
+	// StoreCallBytes, when positive, bounds the encoded size of the posts
+	// handed to the store in one call; a request with more is stored in
+	// several calls. etcd needs it (see EtcdStoreCallBytes); with bbolt one
+	// call keeps a request's posts in one transaction.
+	StoreCallBytes int
 	// TempDir holds the copy a backup is made into before it is sent
 	// (default: the system's temporary directory).
 	TempDir string
@@ -210,11 +216,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("source")
+	rt, ok := s.sources[name]
 	// GET is the platforms' handshake; whether this source has one is
 	// known only once the source is, so GET passes the method check here
 	// and is refused below for formats without one.
-	name := r.PathValue("source")
-	rt, ok := s.sources[name]
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		allow := http.MethodPost
 		if ok {
@@ -383,24 +389,28 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 // counts from when posts arrived here.
 const clockSkew = 5 * time.Minute
 
-// storeCallBytes bounds the encoded size of the posts handed to the store
-// in one call. etcd refuses requests over 1.5 MiB by default (its client
-// over 2 MiB), and the store writes one call's posts in as few
-// transactions as their count allows: a body of large posts within
-// http.max_body_bytes (text escaped in JSON grows up to six-fold) could
-// otherwise make a write that fails on every retry.
-const storeCallBytes = 512 << 10
+// EtcdStoreCallBytes is the StoreCallBytes for a store on etcd. etcd
+// refuses requests over 1.5 MiB by default (its client over 2 MiB), and
+// the store writes one call's posts in as few transactions as their count
+// allows: a body of large posts within http.max_body_bytes (text escaped
+// in JSON grows up to six-fold) would otherwise make a write that fails on
+// every retry.
+const EtcdStoreCallBytes = 512 << 10
 
-// ingestParts stores posts in calls of at most storeCallBytes each, in
+// ingestParts stores posts in calls of at most StoreCallBytes each, in
 // order. As when the store splits a call itself, a failure leaves the
 // parts before it stored, and a retry reports those as duplicates.
 func (s *Server) ingestParts(ctx context.Context, posts []routing.Post) ([]store.IngestResult, error) {
+	limit := s.opts.StoreCallBytes
+	if limit <= 0 {
+		return s.store.Ingest(ctx, posts)
+	}
 	var results []store.IngestResult
 	for len(posts) > 0 {
 		n, size := 0, 0
 		for n < len(posts) {
 			b := encodedSize(posts[n])
-			if n > 0 && size+b > storeCallBytes {
+			if n > 0 && size+b > limit {
 				break
 			}
 			n, size = n+1, size+b
@@ -420,7 +430,7 @@ func (s *Server) ingestParts(ctx context.Context, posts []routing.Post) ([]store
 func encodedSize(p routing.Post) int {
 	b, err := json.Marshal(p)
 	if err != nil {
-		return storeCallBytes // cannot happen for a post checkPost passed
+		return math.MaxInt32 // cannot happen for a post checkPost passed
 	}
 	return len(b) + 256
 }

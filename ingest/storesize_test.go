@@ -24,7 +24,7 @@ func TestLargePostsFitTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(Options{Sources: allSources, Logger: zerolog.Nop()}, st)
+	s, err := New(Options{Sources: allSources, StoreCallBytes: EtcdStoreCallBytes, Logger: zerolog.Nop()}, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,8 +132,10 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 	}
 	// A backup is copied next to the database, where there is room for
 	// one, before it is sent.
-	backupDir := ""
-	if cfg.Store.Backend != "etcd" {
+	backupDir, callBytes := "", 0
+	if cfg.Store.Backend == "etcd" {
+		callBytes = ingest.EtcdStoreCallBytes
+	} else {
 		backupDir = filepath.Dir(cfg.Store.Path)
 	}
 	a.ingest, err = ingest.New(ingest.Options{
@@ -146,6 +148,7 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 		AdminToken:      []byte(cfg.HTTP.AdminToken.Value()),
 		Backup:          a.store.Backup,
 		TempDir:         backupDir,
+		StoreCallBytes:  callBytes,
 		Details:         a.details,
 		Metrics:         m,
 		Logger:          opts.Logger,
