@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,12 +60,71 @@ type batch struct {
 	posts []routing.Post // in body order
 	errs  []error        // generic: per post, nil where valid; nil slice means all valid
 	skips []skip         // platform formats: events that are not posts
+	// events, for platform formats, says where each post was in the body
+	// and when its event happened.
+	events []event
+}
+
+// event is where a platform post came from, and when the platform says
+// it happened (zero if the body does not say).
+type event struct {
+	where string
+	at    time.Time
+}
+
+// dropStale moves the platform posts whose event happened before cutoff
+// to the skips. Platform bodies carry no signed time of sending, so a
+// captured body stays valid for ever; once the store has pruned its posts
+// it would no longer know them as duplicates. Generic bodies are not
+// touched: their signed timestamp already limits replays to minutes.
+func (b batch) dropStale(cutoff time.Time, retention time.Duration) batch {
+	if b.events == nil {
+		return b
+	}
+	out := b
+	out.posts, out.events = nil, nil
+	out.skips = slices.Clone(b.skips)
+	for i, p := range b.posts {
+		ev := b.events[i]
+		if !ev.at.IsZero() && ev.at.Before(cutoff) {
+			out.skips = append(out.skips, skip{event: ev.where, refused: "stale",
+				reason: fmt.Sprintf("event of %s is older than the retention period (%s): a replay, or too late to tell from one", ev.at.UTC().Format(time.RFC3339), days(retention))})
+			continue
+		}
+		out.posts = append(out.posts, p)
+		out.events = append(out.events, ev)
+	}
+	return out
 }
 
 // skip is a platform event that did not become a post, and why.
 type skip struct {
 	event  string // where in the body, e.g. "entry[0].changes[1]"
 	reason string
+	// refused, when set, names why a post was refused rather than the
+	// event not being one (e.g. "timestamp"): such skips are logged as
+	// warnings and counted under this reason.
+	refused string
+}
+
+// Why a platform event that is a post can still be refused.
+var errTimeRange = errors.New("outside years 1 to 9999")
+
+// refusal is the metric reason of a skip for err; "" when the event was
+// simply not a post.
+func refusal(err error) string {
+	if errors.Is(err, errTimeRange) {
+		return "timestamp"
+	}
+	return ""
+}
+
+// storableTime reports whether t can be stored: times are kept as RFC 3339
+// text, which has four-digit years only, so any other time would fail the
+// store's write on every retry.
+func storableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }
 
 // valid returns the posts to store.
@@ -78,6 +139,15 @@ func (b batch) valid() []routing.Post {
 		}
 	}
 	return out
+}
+
+// days writes d in days when it is whole days, as store.retention_days is.
+func days(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
 
 // newFormat builds the format value of a configured source.
@@ -135,6 +205,8 @@ func checkPost(p routing.Post) error {
 		return fmt.Errorf("in_reply_to: longer than %d bytes", maxIDLen)
 	case len(p.Lang) > 35: // the longest BCP 47 tags in use
 		return errors.New("lang: not a language tag")
+	case !p.CreatedAt.IsZero() && !storableTime(p.CreatedAt):
+		return fmt.Errorf("created_at: year %d (UTC) is %w", p.CreatedAt.UTC().Year(), errTimeRange)
 	}
 	if p.URL != "" && !validURL(p.URL) {
 		return errors.New("url: must be an absolute http(s) URL")
@@ -247,20 +319,22 @@ func jsonObject(body []byte) (jsonObj, error) {
 }
 
 // unixTime reads a platform timestamp given in seconds or milliseconds
-// since the epoch; zero if s is not one.
+// since the epoch; zero if s is not one. A number too large even for
+// milliseconds gives a time past year 9999, so that checkPost refuses the
+// event rather than storing it as if it had no time.
 func unixTime(s string) time.Time {
-	var n int64
-	if s == "" || len(s) > 19 {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
 		return time.Time{}
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return time.Time{}
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if n > 100_000_000_000 { // beyond 5138 in seconds: milliseconds
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil: // more than 63 bits
+		return beyondYear9999
+	case n > 100_000_000_000: // beyond 5138 in seconds: milliseconds
 		return time.UnixMilli(n).UTC()
 	}
 	return time.Unix(n, 0).UTC()
 }
+
+// beyondYear9999 is a time no store can keep.
+var beyondYear9999 = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -112,16 +112,12 @@ func parseGeneric(body []byte, source string) (batch, error) {
 		// The common case, one post: decoded once, straight into its
 		// wire form.
 		var g genericPost
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(&g); err != nil {
+		if err := decodeOne(body, &g); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
 				return batch{}, errors.New(jsonErrorText(err))
 			}
 			return batch{}, fmt.Errorf("malformed JSON: %s", jsonErrorText(err))
-		}
-		if dec.More() {
-			return batch{}, errors.New("malformed JSON: more than one value in body")
 		}
 		p, err := g.validate(source)
 		if err != nil {
@@ -160,12 +156,23 @@ func parseGeneric(body []byte, source string) (batch, error) {
 
 // decodeStrict decodes exactly one JSON value from body into v.
 func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	if err := decodeOne(body, v); err != nil {
 		return fmt.Errorf("malformed JSON: %s", jsonErrorText(err))
 	}
-	if dec.More() {
-		return errors.New("malformed JSON: more than one value in body")
+	return nil
+}
+
+// decodeOne decodes the JSON value body holds into v. Only white space
+// may follow the value: a stray "]" or "}" or a second value means the
+// sender meant something other than what would be stored.
+func decodeOne(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	end := int(dec.InputOffset())
+	if rest := bytes.TrimLeft(body[end:], " \t\r\n"); len(rest) > 0 {
+		return fmt.Errorf("data after the JSON value at byte %d", len(body)-len(rest))
 	}
 	return nil
 }
@@ -233,6 +240,9 @@ func (g *genericPost) validate(source string) (routing.Post, error) {
 		t, err := time.Parse(time.RFC3339, g.CreatedAt)
 		if err != nil {
 			return p, fmt.Errorf("created_at: %q is not an RFC 3339 time", g.CreatedAt)
+		}
+		if !storableTime(t) {
+			return p, fmt.Errorf("created_at: %q is %w in UTC", g.CreatedAt, errTimeRange)
 		}
 		p.CreatedAt = t.UTC()
 	}

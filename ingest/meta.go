@@ -142,6 +142,9 @@ func (metaFormat) parse(body []byte, source string) (batch, error) {
 type metaBody struct {
 	source string
 	b      batch
+	// entryTime is the time of the entry being read: when Meta says the
+	// change happened.
+	entryTime time.Time
 }
 
 func (m *metaBody) skip(where, reason string) {
@@ -152,10 +155,15 @@ func (m *metaBody) add(where string, p routing.Post) {
 	p.Source = m.source
 	p, err := platformPost(p)
 	if err != nil {
-		m.skip(where, err.Error())
+		m.b.skips = append(m.b.skips, skip{event: where, reason: err.Error(), refused: refusal(err)})
 		return
 	}
 	m.b.posts = append(m.b.posts, p)
+	at := p.CreatedAt
+	if at.IsZero() {
+		at = m.entryTime // e.g. Instagram mentions, which carry no time
+	}
+	m.b.events = append(m.b.events, event{where: where, at: at})
 }
 
 // notification handles one {"object", "entry"} value; where prefixes the
@@ -179,6 +187,7 @@ func (m *metaBody) notification(where string, env jsonObj) {
 			m.skip(at, fmt.Sprintf("object %q is not a Page or an Instagram account", object))
 			continue
 		}
+		m.entryTime = unixTime(e.str("time"))
 		m.entry(at, platform, e)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -46,8 +47,21 @@ type route struct {
 // Options configure a Server.
 type Options struct {
 	Sources      []Source
-	MaxBodyBytes int64         // default 1 MiB
-	ReplayWindow time.Duration // default 300 s
+	MaxBodyBytes int64 // default 1 MiB
+	// MaxBodyMemory bounds the bytes of request bodies held at once
+	// (default 64 MiB, never less than MaxBodyBytes). A request takes its
+	// Content-Length (MaxBodyBytes when it sends none) before its body is
+	// read and gives it back once answered; one that finds no room within
+	// a second is answered 503 with Retry-After. Without it, every slow
+	// or stalled upload would hold up to MaxBodyBytes.
+	MaxBodyMemory int64
+	ReplayWindow  time.Duration // default 300 s
+	// Retention is how long the store keeps posts (store.retention_days),
+	// and so remembers them as duplicates; 0 if it keeps them for ever.
+	// X and Meta events older than this are refused: their bodies are
+	// signed without a time, so a captured one could be replayed after its
+	// posts were pruned, and would be posted again.
+	Retention time.Duration
 	// ShutdownTimeout bounds how long Run waits for requests in progress
 	// when its context ends. Default 10 s.
 	ShutdownTimeout time.Duration
@@ -61,6 +75,17 @@ type Options struct {
 	// consistent copy of the database for requests bearing the token.
 	AdminToken []byte
 	Backup     func(w io.Writer) (int64, error)
+	// StoreCallBytes, when positive, bounds the encoded size of the posts
+	// handed to the store in one call; a request with more is stored in
+	// several calls. etcd needs it (see EtcdStoreCallBytes); with bbolt one
+	// call keeps a request's posts in one transaction.
+	StoreCallBytes int
+	// TempDir holds the copy a backup is made into before it is sent
+	// (default: the system's temporary directory).
+	TempDir string
+	// WriteTimeout bounds writing one answer (default 30 s); a backup
+	// download is bounded by its progress instead.
+	WriteTimeout time.Duration
 	// Metrics, when set, counts what the webhooks take in and refuse, and
 	// is served on GET /metrics.
 	Metrics *metrics.Metrics
@@ -73,6 +98,7 @@ type Server struct {
 	opts    Options
 	store   Storer
 	sources map[string]route
+	bodies  *budget
 	mux     *http.ServeMux
 	log     zerolog.Logger
 }
@@ -82,8 +108,15 @@ func New(opts Options, st Storer) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxBodyMemory <= 0 {
+		opts.MaxBodyMemory = 64 << 20
+	}
+	opts.MaxBodyMemory = max(opts.MaxBodyMemory, opts.MaxBodyBytes)
 	if opts.ReplayWindow <= 0 {
 		opts.ReplayWindow = 300 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
@@ -100,6 +133,7 @@ func New(opts Options, st Storer) (*Server, error) {
 		sources: make(map[string]route, len(opts.Sources)),
 		mux:     http.NewServeMux(),
 		log:     opts.Logger.With().Str("component", "ingest").Logger(),
+		bodies:  newBudget(opts.MaxBodyMemory, opts.Metrics.BodyBytes),
 	}
 	for _, src := range opts.Sources {
 		f, err := newFormat(src, opts)
@@ -139,7 +173,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -182,22 +216,22 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("source")
+	rt, ok := s.sources[name]
 	// GET is the platforms' handshake; whether this source has one is
 	// known only once the source is, so GET passes the method check here
 	// and is refused below for formats without one.
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		allow := http.MethodPost
-		if rt, ok := s.sources[r.PathValue("source")]; ok {
+		if ok {
 			allow = allowed(rt.format)
 		}
-		s.opts.Metrics.Rejected(r.PathValue("source"), "method")
+		s.opts.Metrics.Rejected(s.label(name), "method")
 		methodNotAllowed(w, r.Method, allow)
 		return
 	}
-	name := r.PathValue("source")
-	rt, ok := s.sources[name]
 	if !ok {
-		s.opts.Metrics.Rejected("", "source")
+		s.opts.Metrics.Rejected(unknownSource, "source")
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown source %q", name))
 		return
 	}
@@ -217,6 +251,29 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		s.opts.Metrics.Rejected(name, "size")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.opts.MaxBodyBytes))
+		return
+	}
+	need := r.ContentLength
+	if need < 0 {
+		need = s.opts.MaxBodyBytes // chunked: it may be as long as allowed
+	}
+	wait, cancel := context.WithTimeout(r.Context(), bodyWait)
+	got := s.bodies.acquire(wait, need)
+	cancel()
+	if !got {
+		s.opts.Metrics.Rejected(name, "busy")
+		// The body stays unread: closing the connection keeps net/http
+		// from reading it before answering, which a stalled sender
+		// would hold up.
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "too many request bodies in progress; retry later")
+		return
+	}
+	defer s.bodies.release(need)
 	body, err := s.readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -252,12 +309,20 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if s.opts.Retention > 0 {
+		b = b.dropStale(s.opts.Now().Add(-s.opts.Retention+clockSkew), s.opts.Retention)
+	}
 	for _, sk := range b.skips {
-		log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
+		if sk.refused == "" {
+			log.Debug().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event skipped")
+			continue
+		}
+		s.opts.Metrics.Rejected(name, sk.refused)
+		log.Warn().Str("event", sk.event).Str("reason", sk.reason).Msg("webhook event refused")
 	}
 	var results []store.IngestResult
 	if valid := b.valid(); len(valid) > 0 {
-		results, err = s.store.Ingest(r.Context(), valid)
+		results, err = s.ingestParts(r.Context(), valid)
 		if err != nil {
 			s.opts.Metrics.Rejected(name, "store")
 			s.storeFailed(w, log, err)
@@ -273,6 +338,20 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	rt.format.reply(w, b, results)
 }
 
+// unknownSource is the metric label of requests for a source that is not
+// configured. Paths are the caller's to choose: were each name its own
+// label, every new one would cost memory and /metrics output for good.
+const unknownSource = ""
+
+// label is the metric label for source name: the name itself only when it
+// is configured.
+func (s *Server) label(name string) string {
+	if _, ok := s.sources[name]; ok {
+		return name
+	}
+	return unknownSource
+}
+
 // allowed is the Allow header for a source of format f.
 func allowed(f format) string {
 	if _, ok := f.(handshaker); ok {
@@ -286,13 +365,74 @@ func methodNotAllowed(w http.ResponseWriter, method, allow string) {
 	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", method, strings.ReplaceAll(allow, ", ", " or ")))
 }
 
-// readBody reads at most MaxBodyBytes, refusing larger bodies early when
-// Content-Length already says so.
+// bodyWait is how long a request waits for room in MaxBodyMemory before
+// it is answered 503: long enough to ride out a burst of ordinary
+// requests, short enough that a sender is not left hanging.
+const bodyWait = time.Second
+
+// readBody reads at most MaxBodyBytes. A body of known length is read
+// into a buffer of that length, so it costs no more than was reserved.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	if r.ContentLength >= 0 {
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	return io.ReadAll(body)
+}
+
+// clockSkew is how far ahead of ours a platform's clock may be: events
+// are refused as stale this much before the store's own cutoff, which
+// counts from when posts arrived here.
+const clockSkew = 5 * time.Minute
+
+// EtcdStoreCallBytes is the StoreCallBytes for a store on etcd. etcd
+// refuses requests over 1.5 MiB by default (its client over 2 MiB), and
+// the store writes one call's posts in as few transactions as their count
+// allows: a body of large posts within http.max_body_bytes (text escaped
+// in JSON grows up to six-fold) would otherwise make a write that fails on
+// every retry.
+const EtcdStoreCallBytes = 512 << 10
+
+// ingestParts stores posts in calls of at most StoreCallBytes each, in
+// order. As when the store splits a call itself, a failure leaves the
+// parts before it stored, and a retry reports those as duplicates.
+func (s *Server) ingestParts(ctx context.Context, posts []routing.Post) ([]store.IngestResult, error) {
+	limit := s.opts.StoreCallBytes
+	if limit <= 0 {
+		return s.store.Ingest(ctx, posts)
+	}
+	var results []store.IngestResult
+	for len(posts) > 0 {
+		n, size := 0, 0
+		for n < len(posts) {
+			b := encodedSize(posts[n])
+			if n > 0 && size+b > limit {
+				break
+			}
+			n, size = n+1, size+b
+		}
+		res, err := s.store.Ingest(ctx, posts[:n])
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+		posts = posts[n:]
+	}
+	return results, nil
+}
+
+// encodedSize is about how many bytes p takes in the store: its JSON and
+// room for what the store adds (ids, times, keys).
+func encodedSize(p routing.Post) int {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return math.MaxInt32 // cannot happen for a post checkPost passed
+	}
+	return len(b) + 256
 }
 
 func (s *Server) storeFailed(w http.ResponseWriter, log zerolog.Logger, err error) {

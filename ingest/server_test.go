@@ -189,7 +189,7 @@ func TestBadRequests(t *testing.T) {
 		name, body, want string
 	}{
 		{"malformed", `{"id":`, "malformed JSON"},
-		{"trailing value", `{"id":"1","platform":"x","text":"t"} {}`, "more than one value"},
+		{"trailing value", `{"id":"1","platform":"x","text":"t"} {}`, "data after the JSON value"},
 		{"empty body", ``, "body is empty"},
 		{"not an object", `"hello"`, "post must be a JSON object"},
 		{"missing id", `{"platform":"x","text":"t"}`, "id: required"},

@@ -174,10 +174,11 @@ func (x *xBody) skip(where, reason string) {
 func (x *xBody) add(where string, p routing.Post) {
 	p, err := platformPost(p)
 	if err != nil {
-		x.skip(where, err.Error())
+		x.b.skips = append(x.b.skips, skip{event: where, reason: err.Error(), refused: refusal(err)})
 		return
 	}
 	x.b.posts = append(x.b.posts, p)
+	x.b.events = append(x.b.events, event{where: where, at: p.CreatedAt})
 }
 
 // tweet maps a v1.1 Tweet object.

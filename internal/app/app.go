@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -129,13 +130,25 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			VerifyToken: []byte(s.VerifyToken.Value()),
 		})
 	}
+	// A backup is copied next to the database, where there is room for
+	// one, before it is sent.
+	backupDir, callBytes := "", 0
+	if cfg.Store.Backend == "etcd" {
+		callBytes = ingest.EtcdStoreCallBytes
+	} else {
+		backupDir = filepath.Dir(cfg.Store.Path)
+	}
 	a.ingest, err = ingest.New(ingest.Options{
 		Sources:         sources,
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		MaxBodyMemory:   cfg.HTTP.MaxBodyMemory,
+		Retention:       time.Duration(cfg.Store.RetentionDays) * 24 * time.Hour,
 		ShutdownTimeout: time.Duration(cfg.HTTP.ShutdownTimeout),
 		Ready:           a.ready,
 		AdminToken:      []byte(cfg.HTTP.AdminToken.Value()),
 		Backup:          a.store.Backup,
+		TempDir:         backupDir,
+		StoreCallBytes:  callBytes,
 		Details:         a.details,
 		Metrics:         m,
 		Logger:          opts.Logger,

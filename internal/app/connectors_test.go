@@ -26,13 +26,15 @@ const (
 )
 
 // loadConnectorConfig is loadConfig with an X and a Meta source besides
-// the generic one, configured as config.example.yaml does.
+// the generic one, configured as config.example.yaml does. Retention is a
+// century: the platforms' documented payloads are years old, and events
+// older than the retention period are refused.
 func loadConnectorConfig(t *testing.T, emu *slackemu.Server, dbPath string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
 slack: {app_token: "${APP}", bot_token: "${BOT}", api_url: %q, channel_rate: 0}
 http: {listen: "127.0.0.1:0"}
-store: {path: %q}
+store: {path: %q, retention_days: 36500}
 sources:
   - {name: generic, format: generic, secret: "${SECRET}"}
   - {name: x, format: x, secret: "${X_CONSUMER_SECRET}"}
@@ -197,4 +199,25 @@ func TestPlatformWebhooksReachSlack(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestStalePlatformEventNotPostedAgain: an X body captured long ago —
+// here X's own documented payload from 2018 — replayed to a daemon that
+// keeps posts for store.retention_days is refused, since the store may
+// have pruned the post and its dedupe key; nothing reaches Slack.
+func TestStalePlatformEventNotPostedAgain(t *testing.T) {
+	emu := newEmulator(t)
+	cfg := loadConnectorConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"))
+	cfg.Store.RetentionDays = 90
+	d := start(t, cfg)
+
+	code, m := d.platformSend(t, "x", "x/mention.json", xSecret)
+	if code != http.StatusOK || m["accepted"] != 0.0 || m["skipped"] != 1.0 {
+		t.Fatalf("replayed X body: %d %v, want 200 with the tweet skipped", code, m)
+	}
+	barrier := d.accept(t, post("901", "The app crashes when I try to pay, please help", 10, false))
+	waitFor(t, emu, "the barrier post", func() bool { return total(emu) >= 1 })
+	if n := emu.Calls("chat.postMessage"); n != 1 || total(emu) != 1 {
+		t.Fatalf("chat.postMessage called %d times (%d messages), want only the barrier %s", n, total(emu), barrier)
+	}
 }

@@ -73,7 +73,7 @@ func TestDefault(t *testing.T) {
 	want := Config{
 		Slack: Slack{APIURL: "https://slack.com/api/", Command: "/route", ChannelRate: 1, ChannelBurst: 5,
 			DigestThreshold: 20, DigestSize: 10},
-		HTTP: HTTP{Listen: ":8080", MaxBodyBytes: 1048576, ShutdownTimeout: Duration(10 * time.Second)},
+		HTTP: HTTP{Listen: ":8080", MaxBodyBytes: 1048576, MaxBodyMemory: 64 << 20, ShutdownTimeout: Duration(10 * time.Second)},
 		Store: Store{Backend: "bbolt", Path: "./socialroute.db", RetentionDays: 90,
 			Etcd: Etcd{Prefix: "/socialroute/", DialTimeout: Duration(5 * time.Second),
 				RequestTimeout: Duration(5 * time.Second), LeaseTTL: Duration(10 * time.Second)}},
@@ -197,7 +197,7 @@ log:
 			DigestSize:   5,
 			AdminGroup:   "S0ADMINS",
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, ShutdownTimeout: Duration(90 * time.Second)},
+		HTTP: HTTP{Listen: "127.0.0.1:0", MaxBodyBytes: 65536, MaxBodyMemory: 64 << 20, ShutdownTimeout: Duration(90 * time.Second)},
 		Store: Store{
 			Backend:       "etcd",
 			Path:          "/var/lib/socialroute/db",

@@ -107,7 +107,7 @@ func TestParseEnv(t *testing.T) {
 			replace: [2]string{"routing:\n", "routing:\n  min_confidence: ${MIN}\n"},
 			env:     withEnv(map[string]string{"HOST": "127.0.0.1", "PORT": "9000", "BODY": "2048", "GRACE": "3s", "DAYS": "30", "MIN": "0.7"}),
 			check: func(t *testing.T, c *Config) {
-				want := HTTP{Listen: "127.0.0.1:9000", MaxBodyBytes: 2048, ShutdownTimeout: Duration(3e9)}
+				want := HTTP{Listen: "127.0.0.1:9000", MaxBodyBytes: 2048, MaxBodyMemory: 64 << 20, ShutdownTimeout: Duration(3e9)}
 				if c.HTTP != want || c.Store.RetentionDays != 30 || c.Routing.MinConfidence != 0.7 {
 					t.Errorf("got %+v, %+v, %v", c.HTTP, c.Store, c.Routing.MinConfidence)
 				}

@@ -47,6 +47,7 @@ func Default() Config {
 		HTTP: HTTP{
 			Listen:          ":8080",
 			MaxBodyBytes:    1 << 20,
+			MaxBodyMemory:   64 << 20,
 			ShutdownTimeout: Duration(10 * time.Second),
 		},
 		Store: Store{

@@ -38,6 +38,7 @@ type Slack struct {
 type HTTP struct {
 	Listen          string   `yaml:"listen" json:"listen"`                     // host:port
 	MaxBodyBytes    int64    `yaml:"max_body_bytes" json:"max_body_bytes"`     // larger request bodies get 413
+	MaxBodyMemory   int64    `yaml:"max_body_memory" json:"max_body_memory"`   // request body bytes held at once; beyond, 503
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"` // how long in-flight requests get on shutdown
 	// AdminToken, when set, enables GET /admin/backup for requests that
 	// carry it as a bearer token (socialroute backup uses it).

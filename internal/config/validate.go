@@ -154,6 +154,8 @@ func (v *validator) http(h *HTTP) {
 	}
 	if h.MaxBodyBytes < minBodyBytes || h.MaxBodyBytes > maxBodyBytes {
 		v.fail("http.max_body_bytes", "%d is outside %d (1 KiB) .. %d (64 MiB)", h.MaxBodyBytes, minBodyBytes, maxBodyBytes)
+	} else if h.MaxBodyMemory < h.MaxBodyBytes {
+		v.fail("http.max_body_memory", "%d is less than http.max_body_bytes (%d): a body of the largest size allowed could never be read", h.MaxBodyMemory, h.MaxBodyBytes)
 	}
 	if h.ShutdownTimeout <= 0 {
 		v.fail("http.shutdown_timeout", "must be positive, got %s", h.ShutdownTimeout)

@@ -19,6 +19,7 @@ type Metrics struct {
 
 	received       *prometheus.CounterVec // source, result: accepted | duplicate
 	rejected       *prometheus.CounterVec // source, reason
+	bodyBytes      prometheus.Gauge
 	classified     *prometheus.CounterVec // class, unsure
 	delivered      *prometheus.CounterVec // class
 	latency        prometheus.Histogram
@@ -72,6 +73,10 @@ func New() *Metrics {
 	m.registry.MustRegister(m.received, m.rejected, m.classified, m.delivered, m.latency, m.failures,
 		m.reconnects, m.interactions, m.redeliveries, m.remindersSent, m.incidentAlerts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.bodyBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "socialroute_webhook_body_bytes", Help: "Bytes of webhook request bodies being read or handled now, at most http.max_body_memory.",
+	})
+	m.registry.MustRegister(m.bodyBytes)
 	return m
 }
 
@@ -141,13 +146,20 @@ func (m *Metrics) Received(source string, duplicate bool) {
 }
 
 // Rejected counts a refused webhook request or post. reason is one of a
-// small fixed set (method, source, size, content_type, signature, body,
-// store), never free text.
+// small fixed set (method, source, size, busy, content_type, signature,
+// body, timestamp, stale, store), never free text.
 func (m *Metrics) Rejected(source, reason string) {
 	if m == nil {
 		return
 	}
 	m.rejected.WithLabelValues(source, reason).Inc()
+}
+
+// BodyBytes sets the bytes of request bodies being read or handled.
+func (m *Metrics) BodyBytes(n int64) {
+	if m != nil {
+		m.bodyBytes.Set(float64(n))
+	}
 }
 
 // Classified counts a routing decision.
