@@ -12,7 +12,8 @@ import (
 // boltEngine runs the store on a bbolt file: one process, every commit
 // fsynced, writes grouped by the store's commit loop.
 type boltEngine struct {
-	db *bolt.DB
+	db     *bolt.DB
+	health writeHealth
 }
 
 func openBolt(path string, opts Options) (*boltEngine, error) {
@@ -43,16 +44,20 @@ func (e *boltEngine) view(fn func(txn) error) error {
 }
 
 func (e *boltEngine) update(fn func(txn) error) error {
-	return e.db.Update(func(btx *bolt.Tx) error {
+	var fnErr error
+	err := e.db.Update(func(btx *bolt.Tx) error {
 		packAppendBuckets(btx)
-		return fn(boltTx{btx})
+		fnErr = fn(boltTx{btx})
+		return fnErr
 	})
+	e.health.note(err, fnErr)
+	return err
 }
 
 func (e *boltEngine) grouped() bool  { return true }
 func (e *boltEngine) maxWrites() int { return 0 }
 func (e *boltEngine) close() error   { return e.db.Close() }
-func (e *boltEngine) check() error   { return nil }
+func (e *boltEngine) check() error   { return e.health.check() }
 
 func (e *boltEngine) backup(w io.Writer) (int64, error) {
 	var size int64

@@ -76,6 +76,8 @@ type etcdEngine struct {
 	// lostAnswer, set by tests, makes update treat a commit as if etcd's
 	// answer had been lost when it returns true.
 	lostAnswer func() bool
+
+	health writeHealth
 }
 
 // OpenEtcd opens a Store on the etcd cluster eo describes. Several
@@ -144,14 +146,15 @@ func (e *etcdEngine) seqKey(name []byte) string      { return e.prefix + "seq/" 
 func (e *etcdEngine) grouped() bool  { return false }
 func (e *etcdEngine) maxWrites() int { return etcdMaxOps - 1 } // one op is the commit marker
 
-// check asks the cluster for a linearizable read, which needs a quorum.
+// check asks the cluster for a linearizable read, which needs a quorum,
+// and reports the last commit's failure, if it failed.
 func (e *etcdEngine) check() error {
 	ctx, cancel := e.reqCtx()
 	defer cancel()
 	if _, err := e.cli.Get(ctx, e.prefix+"b/meta/schema"); err != nil {
 		return e.rpcErr(err)
 	}
-	return nil
+	return e.health.check()
 }
 
 func (e *etcdEngine) close() error {
@@ -212,6 +215,17 @@ func (e *etcdEngine) view(fn func(txn) error) error {
 // happened: every transaction also writes a marker key of its own, and
 // update looks for it before running fn again, so no change is made twice.
 func (e *etcdEngine) update(fn func(txn) error) error {
+	var fnErr error
+	err := e.updateRetrying(func(t txn) error {
+		fnErr = fn(t)
+		return fnErr
+	})
+	e.health.note(err, fnErr)
+	return err
+}
+
+// updateRetrying is update without the bookkeeping of failed commits.
+func (e *etcdEngine) updateRetrying(fn func(txn) error) error {
 	deadline := time.Now().Add(2 * e.timeout)
 	for attempt := 0; ; attempt++ {
 		t := e.newTxn(true)

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrWriteFailing is what Check reports while the last commit failed: the
+// database can be read, but what it is asked to keep is not kept (a full
+// disk, a file gone read-only, an etcd cluster refusing writes).
+var ErrWriteFailing = errors.New("writes are failing")
+
+// writeHealth remembers whether the engine's last commit failed. Only
+// commits count: a write that its own function refused (a claim by
+// someone else, a missing post) says nothing about the database.
+type writeHealth struct {
+	mu  sync.Mutex
+	err error
+	at  time.Time
+}
+
+// note records how a commit ended: err is the update's result and fnErr
+// what the transaction's function returned on its last run. A success
+// clears an earlier failure.
+func (h *writeHealth) note(err, fnErr error) {
+	switch {
+	case err == nil:
+		h.mu.Lock()
+		h.err = nil
+		h.mu.Unlock()
+	case fnErr != nil, errors.Is(err, ErrNotLeader), errors.Is(err, ErrClosed), isBoltClosed(err):
+		// Refused by the store's own rules, or not this process's turn.
+	default:
+		h.mu.Lock()
+		h.err, h.at = err, time.Now()
+		h.mu.Unlock()
+	}
+}
+
+// check returns the last commit's failure, if the last commit failed.
+func (h *writeHealth) check() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w since %s: %v", ErrWriteFailing, h.at.UTC().Format(time.RFC3339), h.err)
+}
