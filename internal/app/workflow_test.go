@@ -167,7 +167,7 @@ func TestReclassifyMovesThePost(t *testing.T) {
 	if !found {
 		t.Errorf("history lacks the reclassification: %+v", r.History)
 	}
-	exs, err := d.app.Store().Examples()
+	exs, err := d.app.Store().Examples(100)
 	if err != nil || len(exs) != 1 || exs[0].Class != "reputation" || exs[0].User != "U5" || exs[0].Post.Text != r.Post.Text {
 		t.Errorf("stored examples %+v, %v; want the correction", exs, err)
 	}
@@ -254,7 +254,7 @@ func TestReclassifyKeepsSomeoneElsesClaim(t *testing.T) {
 	if r.Claimed == nil || r.Claimed.User != "U1" || r.Delivery == nil || r.Delivery.Channel != rec.Delivery.Channel || r.Decision.Class != "support" {
 		t.Fatalf("after a non-owner's reclassify: claimed %+v, delivery %+v, decision %+v", r.Claimed, r.Delivery, r.Decision)
 	}
-	if exs, _ := d.app.Store().Examples(); len(exs) != 0 {
+	if exs, _ := d.app.Store().Examples(100); len(exs) != 0 {
 		t.Errorf("a refused reclassify was learned: %+v", exs)
 	}
 
