@@ -64,6 +64,8 @@ type Store struct {
 
 	role  atomic.Value // Role: set on open, then by Lead
 	rules chan struct{}
+
+	maxRefused int // refusals kept in the audit log: maxRefused, less in tests
 }
 
 // Open opens (creating if needed) the bbolt store at path.
@@ -107,6 +109,8 @@ func newStore(eng engine, opts Options) (*Store, error) {
 		wake:     make(chan struct{}, 1),
 		rules:    make(chan struct{}, 1),
 		inflight: make(chan struct{}, opts.QueueSize),
+
+		maxRefused: maxRefused,
 	}
 	if eng.grouped() {
 		go s.commitLoop()
