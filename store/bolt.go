@@ -14,6 +14,8 @@ import (
 type boltEngine struct {
 	db     *bolt.DB
 	health writeHealth
+	// counts, once set, take in each commit's changes to the outbox.
+	counts *outboxCounts
 }
 
 func openBolt(path string, opts Options) (*boltEngine, error) {
@@ -44,13 +46,23 @@ func (e *boltEngine) view(fn func(txn) error) error {
 }
 
 func (e *boltEngine) update(fn func(txn) error) error {
-	var fnErr error
+	var (
+		fnErr error
+		d     outboxDelta
+	)
 	err := e.db.Update(func(btx *bolt.Tx) error {
 		packAppendBuckets(btx)
-		fnErr = fn(boltTx{btx})
+		var tx txn = boltTx{btx}
+		if e.counts != nil {
+			tx = countingTxn{txn: tx, d: &d}
+		}
+		fnErr = fn(tx)
 		return fnErr
 	})
 	e.health.note(err, fnErr)
+	if err == nil && e.counts != nil && len(d.changes) > 0 {
+		e.counts.apply(d.changes, 0)
+	}
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -78,6 +79,9 @@ type etcdEngine struct {
 	lostAnswer func() bool
 
 	health writeHealth
+	// outboxWritten is the revision of this process's last commit that
+	// changed the outbox (etcd_outbox.go).
+	outboxWritten atomic.Int64
 }
 
 // OpenEtcd opens a Store on the etcd cluster eo describes. Several
@@ -132,6 +136,12 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
 	}
 	s.role.Store(RoleFollower) // until Lead wins the election
+	rev, err := e.loadOutbox(s.counts)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open etcd store %s: count outbox: %w", strings.Join(eo.Endpoints, ","), err)
+	}
+	e.bg.Go(func() { e.followOutbox(s.counts, rev) })
 	// Posts accepted by any replica wake this one's delivery worker.
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), true, s.signal) })
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), false, s.signalRules) })
@@ -511,7 +521,26 @@ func (t *etcdTxn) commit() (bool, error) {
 	if err != nil {
 		return false, t.e.rpcErr(err)
 	}
+	if resp.Succeeded && t.wroteOutbox() {
+		for rev := resp.Header.Revision; ; {
+			cur := t.e.outboxWritten.Load()
+			if cur >= rev || t.e.outboxWritten.CompareAndSwap(cur, rev) {
+				break
+			}
+		}
+	}
 	return resp.Succeeded, nil
+}
+
+// wroteOutbox reports whether the transaction writes to the outbox.
+func (t *etcdTxn) wroteOutbox() bool {
+	start := t.e.bucketStart(bucketOutbox)
+	for k := range t.writes {
+		if strings.HasPrefix(k, start) {
+			return true
+		}
+	}
+	return false
 }
 
 type etcdBucket struct {

@@ -66,6 +66,8 @@ type Store struct {
 	rules chan struct{}
 
 	maxRefused int // refusals kept in the audit log: maxRefused, less in tests
+
+	counts *outboxCounts // the outbox's depth, kept as entries come and go
 }
 
 // Open opens (creating if needed) the bbolt store at path.
@@ -80,6 +82,14 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	s.role.Store(RoleLeader) // the file's lock makes this process the only one
+	// Nothing writes before Open returns, so the counts start from this
+	// scan and each commit's changes follow it.
+	err = eng.view(func(tx txn) error { return s.counts.load(tx.Bucket(bucketOutbox), noRev) })
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %q: count outbox: %w", path, err)
+	}
+	eng.counts = s.counts
 	return s, nil
 }
 
@@ -111,6 +121,7 @@ func newStore(eng engine, opts Options) (*Store, error) {
 		inflight: make(chan struct{}, opts.QueueSize),
 
 		maxRefused: maxRefused,
+		counts:     newOutboxCounts(),
 	}
 	if eng.grouped() {
 		go s.commitLoop()
