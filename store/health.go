@@ -48,3 +48,25 @@ func (h *writeHealth) check() error {
 	}
 	return fmt.Errorf("%w since %s: %v", ErrWriteFailing, h.at.UTC().Format(time.RFC3339), h.err)
 }
+
+// probeEvery spaces the writes Check makes to learn whether commits work
+// again.
+const probeEvery = time.Second
+
+// keyProbe is the meta key those writes go to.
+var keyProbe = []byte("write_probe")
+
+// probeWrites commits a small write, at most once per probeEvery, and
+// reports whether it did. A store that stopped taking writes is marked
+// unready, which can keep writers away (a load balancer stops sending
+// webhooks), so it must find out on its own when writes work again.
+func (s *Store) probeWrites() bool {
+	now := time.Now().UnixNano()
+	last := s.probed.Load()
+	if now-last < int64(probeEvery) || !s.probed.CompareAndSwap(last, now) {
+		return false
+	}
+	v, _ := time.Unix(0, now).UTC().MarshalBinary()
+	_ = s.eng.update(func(tx txn) error { return tx.Bucket(bucketMeta).Put(keyProbe, v) })
+	return true
+}

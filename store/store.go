@@ -68,6 +68,7 @@ type Store struct {
 	maxRefused int // refusals kept in the audit log: maxRefused, less in tests
 
 	counts *outboxCounts // the outbox's depth, kept as entries come and go
+	probed atomic.Int64  // unix nanoseconds of the last write probe
 }
 
 // Open opens (creating if needed) the bbolt store at path.
@@ -160,14 +161,19 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Check reports whether the store can serve requests.
+// Check reports whether the store can serve requests: the database can
+// be reached, and its last commit succeeded (ErrWriteFailing otherwise).
 func (s *Store) Check() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
-	return s.eng.check()
+	err := s.eng.check()
+	if errors.Is(err, ErrWriteFailing) && s.probeWrites() {
+		err = s.eng.check()
+	}
+	return err
 }
 
 // Wake is signalled after a commit adds outbox entries, so the delivery
