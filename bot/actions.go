@@ -147,7 +147,11 @@ func (b *Bot) reclassify(ctx context.Context, c click) error {
 		Class: class, Confidence: 1, Department: dept.Name, Channel: dept.Channel,
 		Reasons: []routing.Reason{{Class: class, Kind: "person", Detail: "reclassified by " + c.user, Weight: 1}},
 	}
-	before, err := b.store.Reclassify(c.postID, c.user, d)
+	before, err := b.store.Reclassify(c.postID, c.user, b.isAdmin(c.user), d)
+	if errors.Is(err, store.ErrNotOwner) {
+		b.tell(ctx, c, fmt.Sprintf("Only <@%s>, who claimed this, or an admin can do that.", before.Claimed.User))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

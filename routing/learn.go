@@ -28,11 +28,16 @@ type LearnOptions struct {
 	// examples (weight 3 at most) settle a close call but cannot overturn
 	// a decision the model is sure of, while many people agreeing can.
 	Strength float64
-	// MaxExamples keeps only the most recent examples. Default 5000.
+	// MaxExamples keeps only the most recent examples. Default
+	// DefaultMaxExamples.
 	MaxExamples int
 	// MaxIter bounds the optimiser. Default 100.
 	MaxIter int
 }
+
+// DefaultMaxExamples is how many of the most recent examples Learn uses
+// when LearnOptions.MaxExamples is not set.
+const DefaultMaxExamples = 5000
 
 // newWordStrength scales Strength for features the trained model lacks.
 const newWordStrength = 0.5
@@ -45,7 +50,7 @@ func (o LearnOptions) withDefaults() LearnOptions {
 		o.Strength = 8
 	}
 	if o.MaxExamples <= 0 {
-		o.MaxExamples = 5000
+		o.MaxExamples = DefaultMaxExamples
 	}
 	if o.MaxIter <= 0 {
 		o.MaxIter = 100

@@ -192,3 +192,35 @@ func BenchmarkEtcdBytesPerPost(b *testing.B) {
 	}
 	b.ReportMetric(float64(inUse()-before)/float64(n), "B/post")
 }
+
+// BenchmarkOutboxStats is what /readyz and each metrics scrape ask of the
+// store, at outboxes of different depths: the cost must not grow with
+// the depth.
+func BenchmarkOutboxStats(b *testing.B) {
+	for _, depth := range []int{100, 30_000} {
+		b.Run(fmt.Sprintf("outbox-%d", depth), func(b *testing.B) {
+			s, _ := openTemp(b)
+			fillOutbox(b, s, depth)
+			b.ReportAllocs()
+			for b.Loop() {
+				if st, err := s.OutboxStats(); err != nil || st.Pending != depth {
+					b.Fatalf("stats = %+v, %v", st, err)
+				}
+			}
+		})
+	}
+}
+
+// fillOutbox accepts n posts, 100 per commit.
+func fillOutbox(tb testing.TB, s *Store, n int) {
+	tb.Helper()
+	for i := 0; i < n; i += 100 {
+		posts := make([]routing.Post, min(100, n-i))
+		for j := range posts {
+			posts[j] = post("generic", fmt.Sprint(i+j), benchText)
+		}
+		if _, err := s.Ingest(context.Background(), posts); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}

@@ -12,7 +12,10 @@ import (
 // boltEngine runs the store on a bbolt file: one process, every commit
 // fsynced, writes grouped by the store's commit loop.
 type boltEngine struct {
-	db *bolt.DB
+	db     *bolt.DB
+	health writeHealth
+	// counts, once set, take in each commit's changes to the outbox.
+	counts *outboxCounts
 }
 
 func openBolt(path string, opts Options) (*boltEngine, error) {
@@ -43,16 +46,30 @@ func (e *boltEngine) view(fn func(txn) error) error {
 }
 
 func (e *boltEngine) update(fn func(txn) error) error {
-	return e.db.Update(func(btx *bolt.Tx) error {
+	var (
+		fnErr error
+		d     outboxDelta
+	)
+	err := e.db.Update(func(btx *bolt.Tx) error {
 		packAppendBuckets(btx)
-		return fn(boltTx{btx})
+		var tx txn = boltTx{btx}
+		if e.counts != nil {
+			tx = countingTxn{txn: tx, d: &d}
+		}
+		fnErr = fn(tx)
+		return fnErr
 	})
+	e.health.note(err, fnErr)
+	if err == nil && e.counts != nil && len(d.changes) > 0 {
+		e.counts.apply(d.changes, 0)
+	}
+	return err
 }
 
 func (e *boltEngine) grouped() bool  { return true }
 func (e *boltEngine) maxWrites() int { return 0 }
 func (e *boltEngine) close() error   { return e.db.Close() }
-func (e *boltEngine) check() error   { return nil }
+func (e *boltEngine) check() error   { return e.health.check() }
 
 func (e *boltEngine) backup(w io.Writer) (int64, error) {
 	var size int64

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -76,6 +77,11 @@ type etcdEngine struct {
 	// lostAnswer, set by tests, makes update treat a commit as if etcd's
 	// answer had been lost when it returns true.
 	lostAnswer func() bool
+
+	health writeHealth
+	// outboxWritten is the revision of this process's last commit that
+	// changed the outbox (etcd_outbox.go).
+	outboxWritten atomic.Int64
 }
 
 // OpenEtcd opens a Store on the etcd cluster eo describes. Several
@@ -130,6 +136,12 @@ func OpenEtcd(eo EtcdOptions, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open etcd store %s: %w", strings.Join(eo.Endpoints, ","), err)
 	}
 	s.role.Store(RoleFollower) // until Lead wins the election
+	rev, err := e.loadOutbox(s.counts)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open etcd store %s: count outbox: %w", strings.Join(eo.Endpoints, ","), err)
+	}
+	e.bg.Go(func() { e.followOutbox(s.counts, rev) })
 	// Posts accepted by any replica wake this one's delivery worker.
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketOutbox), e.bucketEnd(bucketOutbox), true, s.signal) })
 	e.bg.Go(func() { e.watch(e.bucketStart(bucketRules), e.bucketEnd(bucketRules), false, s.signalRules) })
@@ -144,14 +156,15 @@ func (e *etcdEngine) seqKey(name []byte) string      { return e.prefix + "seq/" 
 func (e *etcdEngine) grouped() bool  { return false }
 func (e *etcdEngine) maxWrites() int { return etcdMaxOps - 1 } // one op is the commit marker
 
-// check asks the cluster for a linearizable read, which needs a quorum.
+// check asks the cluster for a linearizable read, which needs a quorum,
+// and reports the last commit's failure, if it failed.
 func (e *etcdEngine) check() error {
 	ctx, cancel := e.reqCtx()
 	defer cancel()
 	if _, err := e.cli.Get(ctx, e.prefix+"b/meta/schema"); err != nil {
 		return e.rpcErr(err)
 	}
-	return nil
+	return e.health.check()
 }
 
 func (e *etcdEngine) close() error {
@@ -212,6 +225,17 @@ func (e *etcdEngine) view(fn func(txn) error) error {
 // happened: every transaction also writes a marker key of its own, and
 // update looks for it before running fn again, so no change is made twice.
 func (e *etcdEngine) update(fn func(txn) error) error {
+	var fnErr error
+	err := e.updateRetrying(func(t txn) error {
+		fnErr = fn(t)
+		return fnErr
+	})
+	e.health.note(err, fnErr)
+	return err
+}
+
+// updateRetrying is update without the bookkeeping of failed commits.
+func (e *etcdEngine) updateRetrying(fn func(txn) error) error {
 	deadline := time.Now().Add(2 * e.timeout)
 	for attempt := 0; ; attempt++ {
 		t := e.newTxn(true)
@@ -497,7 +521,26 @@ func (t *etcdTxn) commit() (bool, error) {
 	if err != nil {
 		return false, t.e.rpcErr(err)
 	}
+	if resp.Succeeded && t.wroteOutbox() {
+		for rev := resp.Header.Revision; ; {
+			cur := t.e.outboxWritten.Load()
+			if cur >= rev || t.e.outboxWritten.CompareAndSwap(cur, rev) {
+				break
+			}
+		}
+	}
 	return resp.Succeeded, nil
+}
+
+// wroteOutbox reports whether the transaction writes to the outbox.
+func (t *etcdTxn) wroteOutbox() bool {
+	start := t.e.bucketStart(bucketOutbox)
+	for k := range t.writes {
+		if strings.HasPrefix(k, start) {
+			return true
+		}
+	}
+	return false
 }
 
 type etcdBucket struct {

@@ -166,14 +166,14 @@ func TestMigrateBboltToEtcd(t *testing.T) {
 	if rs, err := dst.Rules(); err != nil || len(rs.Rules) != 1 || rs.NextID != 2 {
 		t.Errorf("rules after migrate: %+v, %v", rs, err)
 	}
-	if ex, err := dst.Examples(); err != nil || len(ex) != 1 {
+	if ex, err := dst.Examples(10); err != nil || len(ex) != 1 {
 		t.Errorf("examples after migrate: %+v, %v", ex, err)
 	}
 	// The sequences came along: the next example does not overwrite.
 	if err := dst.AddExample(routing.Example{Post: routing.Post{Text: "y"}, Class: routing.Promotional, User: "U2"}); err != nil {
 		t.Fatal(err)
 	}
-	if ex, _ := dst.Examples(); len(ex) != 2 {
+	if ex, _ := dst.Examples(10); len(ex) != 2 {
 		t.Errorf("examples after one more: %d, want 2", len(ex))
 	}
 	var a, b OpenItem

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestExamplesKeptInOrderAcrossReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		s2 := db.openT(t, Options{})
-		got, err := s2.Examples()
+		got, err := s2.Examples(10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +69,7 @@ func TestAddExampleRejects(t *testing.T) {
 				}
 			})
 		}
-		if got, err := s.Examples(); err != nil || len(got) != 0 {
+		if got, err := s.Examples(10); err != nil || len(got) != 0 {
 			t.Fatalf("rejected examples were stored: %v, %v", got, err)
 		}
 	})
@@ -82,8 +83,46 @@ func TestExamplesAfterClose(t *testing.T) {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("AddExample after Close: %v, want ErrClosed", err)
 		}
-		if _, err := s.Examples(); !errors.Is(err, ErrClosed) {
+		if _, err := s.Examples(10); !errors.Is(err, ErrClosed) {
 			t.Errorf("Examples after Close: %v, want ErrClosed", err)
+		}
+	})
+}
+
+func TestExamplesArePrunedWithPostsAndReadNewestFirst(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		clock := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+		s := db.openT(t, Options{Now: func() time.Time { return clock }})
+		// More than one pruning transaction on etcd.
+		const n = 300
+		for i := range n {
+			ex := routing.Example{Post: routing.Post{ID: fmt.Sprint(i), Text: fmt.Sprintf("post %d", i)}, Class: routing.Support, User: "U1"}
+			if err := s.AddExample(ex); err != nil {
+				t.Fatal(err)
+			}
+			clock = clock.Add(time.Minute)
+		}
+		got, err := s.Examples(5)
+		if err != nil || len(got) != 5 || got[0].Post.ID != fmt.Sprint(n-5) || got[4].Post.ID != fmt.Sprint(n-1) {
+			t.Fatalf("Examples(5) = %d examples, %v; want the newest 5, oldest first", len(got), err)
+		}
+		if _, err := s.Examples(0); err == nil {
+			t.Error("Examples(0) loaded without a bound")
+		}
+
+		// Keep the last 10 minutes' examples: ids 290..299.
+		cut := clock.Add(-10 * time.Minute)
+		if _, err := s.Prune(cut); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Examples(n)
+		if err != nil || len(got) != 10 || got[0].Post.ID != fmt.Sprint(n-10) {
+			t.Fatalf("after pruning %d examples left, %v; want the 10 from the retention period", len(got), err)
+		}
+		for _, ex := range got {
+			if ex.At.Before(cut) {
+				t.Errorf("example from %s kept, retention starts at %s", ex.At, cut)
+			}
 		}
 	})
 }

@@ -57,7 +57,8 @@ type engine interface {
 	maxWrites() int
 	// backup writes a bbolt file holding every bucket to w.
 	backup(w io.Writer) (int64, error)
-	// check reports whether the database can be reached.
+	// check reports whether the database can be reached, and the last
+	// commit's error while commits fail.
 	check() error
 	close() error
 }

@@ -74,36 +74,6 @@ func (s *Store) Due(now time.Time, limit int) ([]Pending, time.Time, error) {
 	return out, next, nil
 }
 
-// OutboxStats counts outbox entries.
-type OutboxStats struct {
-	Pending int       // waiting for delivery, including retries
-	Parked  int       // failed permanently
-	Oldest  time.Time // ReceivedAt of the oldest pending post
-}
-
-// OutboxStats reports the outbox's depth.
-func (s *Store) OutboxStats() (OutboxStats, error) {
-	var st OutboxStats
-	err := s.eng.view(func(tx txn) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			var e OutboxEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			if e.Parked {
-				st.Parked++
-				return nil
-			}
-			if st.Pending == 0 {
-				st.Oldest = time.UnixMilli(int64(ulid.ULID(k).Time())).UTC()
-			}
-			st.Pending++
-			return nil
-		})
-	})
-	return st, s.wrap("read outbox", err)
-}
-
 // BeginAttempt records the routing decision for post id and marks its
 // outbox entry in flight, in one commit, before the caller talks to Slack.
 // A decision already stored is kept: a post is routed once, so a retry after

@@ -22,7 +22,8 @@ const (
 )
 
 // Prune deletes posts received before t, with their dedupe key and index
-// entries, in small transactions. Posts still waiting in the outbox are
+// entries, and the examples and incident topics from before t, in small
+// transactions. Posts still waiting in the outbox are
 // kept: nothing accepted is dropped before it reaches Slack. It returns how
 // many posts were deleted.
 func (s *Store) Prune(before time.Time) (int, error) {
@@ -45,6 +46,11 @@ func (s *Store) Prune(before time.Time) (int, error) {
 	}
 	if err := s.pruneTopics(before); err != nil {
 		return total, s.wrap("prune incident topics", err)
+	}
+	// Examples hold whole posts, so the retention period applies to them
+	// as to the posts themselves.
+	if _, err := s.pruneExamples(before); err != nil {
+		return total, s.wrap("prune examples", err)
 	}
 	return total, nil
 }

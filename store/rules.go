@@ -19,18 +19,25 @@ import (
 var (
 	bucketRules   = []byte("rules")   // "state" → RuleSet (JSON)
 	bucketChanges = []byte("changes") // seq → Change (JSON): what undo restores
-	bucketAudit   = []byte("audit")   // seq → AuditEntry (JSON)
+	bucketAudit   = []byte("audit")   // seq → AuditEntry (JSON): changes and undos
 	bucketPending = []byte("pending") // id → PendingChange (JSON): previews awaiting Apply
+	// bucketRefusals holds the refused attempts apart from the changes,
+	// under a bound of its own, so that anyone can be refused as often
+	// as they like without pushing a real change out of the audit log.
+	// Files from before it have refusals in bucketAudit too; they stay
+	// there, read as before, until changes push them out.
+	bucketRefusals = []byte("audit_refused") // seq → AuditEntry (JSON)
 )
 
-var ruleBuckets = [][]byte{bucketRules, bucketChanges, bucketAudit, bucketPending}
+var ruleBuckets = [][]byte{bucketRules, bucketChanges, bucketAudit, bucketPending, bucketRefusals}
 
 var keyRuleState = []byte("state")
 
 // Bounds on the logs kept for rules; the oldest entries go first.
 const (
 	maxChanges = 500   // undo reaches this far back
-	maxAudit   = 20000 // audit entries kept
+	maxAudit   = 20000 // changes and undos kept in the audit log
+	maxRefused = 5000  // refusals kept in the audit log
 	pendingTTL = 24 * time.Hour
 )
 
@@ -242,29 +249,74 @@ func (s *Store) Changes(n int) ([]Change, error) {
 }
 
 // Audit appends e to the audit log (refusals; changes audit themselves).
+// Refusals are kept apart from changes, maxRefused of them.
 func (s *Store) Audit(e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
-	err := s.eng.update(func(tx txn) error { return appendSeq(tx, bucketAudit, e, maxAudit) })
+	bucket, limit := bucketAudit, maxAudit
+	if e.Outcome == OutcomeRefused {
+		bucket, limit = bucketRefusals, s.maxRefused
+	}
+	err := s.eng.update(func(tx txn) error { return appendSeq(tx, bucket, e, limit) })
 	return s.wrap("audit", err)
 }
 
-// AuditLog returns up to n audit entries, newest first.
+// AuditLog returns up to n audit entries, changes and refusals together,
+// newest first.
 func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := s.eng.view(func(tx txn) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			var e AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode audit entry: %w", err)
+		changes := newAuditReader(tx.Bucket(bucketAudit))
+		refused := newAuditReader(tx.Bucket(bucketRefusals))
+		for len(out) < n {
+			next := changes
+			switch {
+			case changes.err != nil:
+				return changes.err
+			case refused.err != nil:
+				return refused.err
+			case changes.cur == nil && refused.cur == nil:
+				return nil
+			case changes.cur == nil || (refused.cur != nil && !refused.cur.At.Before(changes.cur.At)):
+				// At the same time, the refusal comes first: a refusal
+				// answers a command at once, a change after its checks.
+				next = refused
 			}
-			out = append(out, e)
+			out = append(out, *next.cur)
+			next.prev()
 		}
 		return nil
 	})
 	return out, s.wrap("read audit log", err)
+}
+
+// auditReader walks an audit bucket from its newest entry back.
+type auditReader struct {
+	c   cursor
+	cur *AuditEntry // nil past the oldest
+	err error
+}
+
+func newAuditReader(b bucket) *auditReader {
+	r := &auditReader{c: b.Cursor()}
+	r.decode(r.c.Last())
+	return r
+}
+
+func (r *auditReader) prev() { r.decode(r.c.Prev()) }
+
+func (r *auditReader) decode(k, v []byte) {
+	r.cur = nil
+	if k == nil {
+		return
+	}
+	var e AuditEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		r.err = fmt.Errorf("decode audit entry: %w", err)
+		return
+	}
+	r.cur = &e
 }
 
 // PutPending stores a previewed change and returns its id. Pending changes

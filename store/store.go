@@ -64,6 +64,11 @@ type Store struct {
 
 	role  atomic.Value // Role: set on open, then by Lead
 	rules chan struct{}
+
+	maxRefused int // refusals kept in the audit log: maxRefused, less in tests
+
+	counts *outboxCounts // the outbox's depth, kept as entries come and go
+	probed atomic.Int64  // unix nanoseconds of the last write probe
 }
 
 // Open opens (creating if needed) the bbolt store at path.
@@ -78,6 +83,14 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	s.role.Store(RoleLeader) // the file's lock makes this process the only one
+	// Nothing writes before Open returns, so the counts start from this
+	// scan and each commit's changes follow it.
+	err = eng.view(func(tx txn) error { return s.counts.load(tx.Bucket(bucketOutbox), noRev) })
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %q: count outbox: %w", path, err)
+	}
+	eng.counts = s.counts
 	return s, nil
 }
 
@@ -107,6 +120,9 @@ func newStore(eng engine, opts Options) (*Store, error) {
 		wake:     make(chan struct{}, 1),
 		rules:    make(chan struct{}, 1),
 		inflight: make(chan struct{}, opts.QueueSize),
+
+		maxRefused: maxRefused,
+		counts:     newOutboxCounts(),
 	}
 	if eng.grouped() {
 		go s.commitLoop()
@@ -145,14 +161,19 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Check reports whether the store can serve requests.
+// Check reports whether the store can serve requests: the database can
+// be reached, and its last commit succeeded (ErrWriteFailing otherwise).
 func (s *Store) Check() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
-	return s.eng.check()
+	err := s.eng.check()
+	if errors.Is(err, ErrWriteFailing) && s.probeWrites() {
+		err = s.eng.check()
+	}
+	return err
 }
 
 // Wake is signalled after a commit adds outbox entries, so the delivery

@@ -142,7 +142,10 @@ func mayChange(rec *Record, user string, admin bool) error {
 // moved), gets a new outbox entry, and is delivered to d.Channel by the
 // delivery worker — durably, like any new post. It returns the record as
 // it was before, so the caller knows where the old message is.
-func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) {
+//
+// Reclassifying drops the claim, so on a claimed, unresolved post only its
+// owner or an admin may, as for Unclaim and Resolve (ErrNotOwner).
+func (s *Store) Reclassify(id, user string, admin bool, d routing.Decision) (Record, error) {
 	var before Record
 	key, err := parseID(id)
 	if err != nil {
@@ -154,6 +157,9 @@ func (s *Store) Reclassify(id, user string, d routing.Decision) (Record, error) 
 			before = *rec
 			if rec.Delivery == nil {
 				return ErrNotDelivered
+			}
+			if rec.Claimed != nil && rec.Resolved == nil && rec.Claimed.User != user && !admin {
+				return ErrNotOwner
 			}
 			from := rec.Decision.Class
 			rec.Decision = &d

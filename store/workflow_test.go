@@ -146,7 +146,7 @@ func TestReclassifyRequeues(t *testing.T) {
 		s := db.openT(t, Options{})
 		id := delivered(t, s, "1", routing.Support)
 		s.Claim(id, "U1")
-		before, err := s.Reclassify(id, "U9", routing.Decision{Class: routing.Reputation, Department: "pr", Channel: "CPR"})
+		before, err := s.Reclassify(id, "U1", false, routing.Decision{Class: routing.Reputation, Department: "pr", Channel: "CPR"})
 		if err != nil || before.Delivery.Channel != "C1" {
 			t.Fatalf("Reclassify = %+v, %v", before.Delivery, err)
 		}
@@ -249,6 +249,47 @@ func TestConcurrentEscalationsHaveOneWinner(t *testing.T) {
 		}
 		if _, won, _ := s.StartEscalation(id2, "U2"); !won {
 			t.Error("escalation after a cancelled one lost")
+		}
+	})
+}
+
+func TestReclassifyClaimedNeedsOwnerOrAdmin(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		s := db.openT(t, Options{})
+		pr := routing.Decision{Class: routing.Reputation, Department: "pr", Channel: "CPR"}
+
+		id := delivered(t, s, "1", routing.Support)
+		s.Claim(id, "U1")
+		if _, err := s.Reclassify(id, "U2", false, pr); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("non-owner reclassify: %v, want ErrNotOwner", err)
+		}
+		rec, _ := s.Get(id)
+		if rec.Claimed == nil || rec.Claimed.User != "U1" || rec.Delivery == nil || rec.Decision.Class != routing.Support {
+			t.Fatalf("after a refused reclassify: claimed %+v delivery %+v decision %+v", rec.Claimed, rec.Delivery, rec.Decision)
+		}
+		if due, _, _ := s.Due(time.Now(), 10); len(due) != 0 {
+			t.Fatalf("a refused reclassify queued the post: %+v", due)
+		}
+		if _, err := s.Reclassify(id, "UADMIN", true, pr); err != nil {
+			t.Fatalf("admin reclassify: %v", err)
+		}
+
+		// The owner may; so may anyone when nobody claimed the post, or
+		// once it is resolved.
+		mine := delivered(t, s, "2", routing.Support)
+		s.Claim(mine, "U1")
+		if _, err := s.Reclassify(mine, "U1", false, pr); err != nil {
+			t.Fatalf("owner reclassify: %v", err)
+		}
+		open := delivered(t, s, "3", routing.Support)
+		if _, err := s.Reclassify(open, "U2", false, pr); err != nil {
+			t.Fatalf("reclassify of an unclaimed post: %v", err)
+		}
+		done := delivered(t, s, "4", routing.Support)
+		s.Claim(done, "U1")
+		s.Resolve(done, "U1", false)
+		if _, err := s.Reclassify(done, "U2", false, pr); err != nil {
+			t.Fatalf("reclassify of a resolved post: %v", err)
 		}
 	})
 }

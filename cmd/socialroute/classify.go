@@ -197,8 +197,8 @@ func readModel(path string) (*routing.Model, string, error) {
 	return m, path, nil
 }
 
-// readExamples reads the learned examples from a store file, which must
-// exist (opening a store creates it otherwise).
+// readExamples reads the learned examples the daemon would use from a
+// store file, which must exist (opening a store creates it otherwise).
 func readExamples(path string) ([]routing.Example, error) {
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -211,5 +211,5 @@ func readExamples(path string) ([]routing.Example, error) {
 		return nil, err
 	}
 	defer st.Close()
-	return st.Examples()
+	return st.Examples(routing.DefaultMaxExamples)
 }

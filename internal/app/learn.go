@@ -35,7 +35,7 @@ var _ routing.Classifier = (*Learner)(nil)
 // NewLearner applies the examples already in st to base.
 func NewLearner(st *store.Store, base *routing.Model, opts routing.LearnOptions, log zerolog.Logger) (*Learner, error) {
 	l := &Learner{store: st, base: base, opts: opts, log: log.With().Str("component", "learner").Logger()}
-	exs, err := st.Examples()
+	exs, err := st.Examples(maxExamples(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (l *Learner) Learn(ctx context.Context, post routing.Post, class routing.Cl
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	exs, err := l.store.Examples()
+	exs, err := l.store.Examples(maxExamples(l.opts))
 	if err != nil {
 		return err
 	}
@@ -83,4 +83,14 @@ func (l *Learner) Learn(ctx context.Context, post routing.Post, class routing.Cl
 	l.log.Info().Str("post_id", post.ID).Str("class", string(class)).Str("user", user).
 		Int("examples", m.Learned()).Msg("learned from reclassification")
 	return nil
+}
+
+// maxExamples is how many of the newest examples the model learns from, so
+// no more are read: the store keeps them for the retention period, which
+// may hold many more.
+func maxExamples(opts routing.LearnOptions) int {
+	if opts.MaxExamples > 0 {
+		return opts.MaxExamples
+	}
+	return routing.DefaultMaxExamples
 }

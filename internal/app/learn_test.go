@@ -40,7 +40,7 @@ func TestReclassificationsTeachTheRouter(t *testing.T) {
 	if got := l.Classify(probe); got.Class != routing.Reputation || got.Confidence < 0.55 {
 		t.Fatalf("after 12 reclassifications: %s %.2f, want reputation ≥ 0.55", got.Class, got.Confidence)
 	}
-	exs, err := d.app.Store().Examples()
+	exs, err := d.app.Store().Examples(100)
 	if err != nil || len(exs) != len(zorgPosts) {
 		t.Fatalf("store holds %d examples (%v), want %d", len(exs), err, len(zorgPosts))
 	}
@@ -93,7 +93,7 @@ func TestLearnRejectsBadInput(t *testing.T) {
 	if l.Model() != before {
 		t.Error("rejected examples changed the model")
 	}
-	if exs, _ := d.app.Store().Examples(); len(exs) != 0 {
+	if exs, _ := d.app.Store().Examples(100); len(exs) != 0 {
 		t.Errorf("rejected examples were stored: %v", exs)
 	}
 }

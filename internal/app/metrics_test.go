@@ -113,3 +113,34 @@ func TestReadyzTellsParkedPosts(t *testing.T) {
 		return resp.StatusCode == http.StatusServiceUnavailable
 	})
 }
+
+func TestReadyzTellsFailingWrites(t *testing.T) {
+	emu := newEmulator(t)
+	path := filepath.Join(t.TempDir(), "e2e.db")
+	d := start(t, loadConfig(t, emu, path, emu.BotToken()))
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + d.app.Addr() + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	testutil.Eventually(t, "readiness", func() bool { code, _ := readyz(); return code == 200 })
+
+	restore := testutil.FillDisk(t, path)
+	if code, m := d.send(t, supportPost, time.Now(), secret); code != http.StatusServiceUnavailable {
+		t.Fatalf("webhook on a full disk answered %d %v, want 503", code, m)
+	}
+	code, body := readyz()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "writes are failing") || !strings.Contains(body, "no space left on device") {
+		t.Fatalf("/readyz on a full disk: %d %s", code, body)
+	}
+
+	// Ready again once the disk has room, with no webhook to prove it:
+	// a load balancer sends none to a replica that is not ready.
+	restore()
+	testutil.Eventually(t, "/readyz 200 again", func() bool { code, _ := readyz(); return code == 200 })
+	d.accept(t, supportPost)
+}

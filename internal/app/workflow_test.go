@@ -167,7 +167,7 @@ func TestReclassifyMovesThePost(t *testing.T) {
 	if !found {
 		t.Errorf("history lacks the reclassification: %+v", r.History)
 	}
-	exs, err := d.app.Store().Examples()
+	exs, err := d.app.Store().Examples(100)
 	if err != nil || len(exs) != 1 || exs[0].Class != "reputation" || exs[0].User != "U5" || exs[0].Post.Text != r.Post.Text {
 		t.Errorf("stored examples %+v, %v; want the correction", exs, err)
 	}
@@ -236,4 +236,31 @@ func TestConcurrentEscalationsPostOnce(t *testing.T) {
 	if n := len(emu.Messages("C0PR")); n != 1 {
 		t.Fatalf("%d messages in #pr, want one escalation", n)
 	}
+}
+
+func TestReclassifyKeepsSomeoneElsesClaim(t *testing.T) {
+	emu := newEmulator(t)
+	d := start(t, loadConfig(t, emu, filepath.Join(t.TempDir(), "e2e.db"), emu.BotToken()))
+	id, rec := deliveredPost(t, d, supportPost)
+	click(t, emu, rec, "U1", "claim", "")
+	testutil.Eventually(t, "the claim", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
+
+	click(t, emu, rec, "U2", "reclassify", "reputation")
+	testutil.Eventually(t, "the refusal", func() bool { return len(ephemeralsFor(emu, rec.Delivery.Channel, "U2")) == 1 })
+	if got := ephemeralsFor(emu, rec.Delivery.Channel, "U2")[0]; got != "Only <@U1>, who claimed this, or an admin can do that." {
+		t.Errorf("non-owner was told %q", got)
+	}
+	r, _ := d.app.Store().Get(id)
+	if r.Claimed == nil || r.Claimed.User != "U1" || r.Delivery == nil || r.Delivery.Channel != rec.Delivery.Channel || r.Decision.Class != "support" {
+		t.Fatalf("after a non-owner's reclassify: claimed %+v, delivery %+v, decision %+v", r.Claimed, r.Delivery, r.Decision)
+	}
+	if exs, _ := d.app.Store().Examples(100); len(exs) != 0 {
+		t.Errorf("a refused reclassify was learned: %+v", exs)
+	}
+
+	click(t, emu, rec, "UADMIN", "reclassify", "reputation")
+	testutil.Eventually(t, "the admin's move to PR", func() bool {
+		r, _ := d.app.Store().Get(id)
+		return r.Delivery != nil && r.Delivery.Channel == "C0PR"
+	})
 }
