@@ -1,6 +1,9 @@
 package slackemu
 
 import (
+	"bytes"
+	"cmp"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,13 +52,10 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 	return taken, true
 }
 
-// applyFault answers the request if a fault says so and reports whether it
-// did. A Delay alone only slows the call down; it still gets a real answer.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string) bool {
-	f, ok := s.takeFault(method)
-	if !ok {
-		return false
-	}
+// applyFault answers the request if fault f says so and reports whether
+// it did. A Delay alone only slows the call down; it still gets a real
+// answer.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string, f Fault) bool {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
@@ -112,4 +112,33 @@ func (s *Server) SetTokens(bot, app string) {
 	}
 	s.revoked = false
 	s.notifyLocked()
+}
+
+// heldAnswer keeps the answer of a call carried out under an Apply fault
+// until the fault has had its say.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldAnswer) Header() http.Header { return h.header }
+
+func (h *heldAnswer) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldAnswer) Write(p []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(p)
+}
+
+func (h *heldAnswer) writeTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), h.header)
+	w.WriteHeader(cmp.Or(h.status, http.StatusOK))
+	_, _ = w.Write(h.body.Bytes())
 }
