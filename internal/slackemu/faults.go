@@ -3,9 +3,11 @@ package slackemu
 import (
 	"bytes"
 	"cmp"
+	"io"
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,8 +32,9 @@ func (s *Server) ClearFaults() {
 }
 
 // takeFault returns the fault for this call of method, if any, and uses up
-// one of its Times.
-func (s *Server) takeFault(method string) (Fault, bool) {
+// one of its Times. text is the call's text argument, for faults that
+// match on it (see matchesText).
+func (s *Server) takeFault(method, text string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := method
@@ -41,6 +44,9 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 		if f, ok = s.faults[key]; !ok {
 			return Fault{}, false
 		}
+	}
+	if f.Match != "" && !strings.Contains(text, f.Match) {
+		return Fault{}, false
 	}
 	taken := *f
 	if f.Times > 0 {
@@ -141,4 +147,30 @@ func (h *heldAnswer) writeTo(w http.ResponseWriter) {
 	maps.Copy(w.Header(), h.header)
 	w.WriteHeader(cmp.Or(h.status, http.StatusOK))
 	_, _ = w.Write(h.body.Bytes())
+}
+
+// matchesText reports whether a fault for method looks at the call's text.
+func (s *Server) matchesText(method string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, key := range []string{method, AllMethods} {
+		if f, ok := s.faults[key]; ok {
+			return f.Match != ""
+		}
+	}
+	return false
+}
+
+// peekText reads the text argument of r and leaves its body to be read
+// again.
+func peekText(r *http.Request) string {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return ""
+	}
+	peek := r.Clone(r.Context())
+	peek.Body = io.NopCloser(bytes.NewReader(body))
+	p, _ := parseParams(nil, peek)
+	return p.str("text")
 }

@@ -174,6 +174,9 @@ type Fault struct {
 	// the call took effect); with RateLimit, Status or Error that answer
 	// replaces the real one. Either way Slack holds the effect.
 	Apply bool
+	// Match, when set, limits the fault to calls whose text argument
+	// contains it; other calls of the method pass untouched.
+	Match string
 }
 
 // SlashCommand is an invocation of a slash command by a user. Empty fields

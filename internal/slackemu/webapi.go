@@ -63,7 +63,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	s.mu.Unlock()
 
-	f, faulted := s.takeFault(name)
+	var text string
+	if s.matchesText(name) {
+		text = peekText(r)
+	}
+	f, faulted := s.takeFault(name, text)
 	if faulted && f.Apply {
 		// Carry the call out into a buffer, then let the fault decide
 		// when, and whether, the caller hears the real answer.

@@ -433,6 +433,20 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("message %s: %+v, %v", ts, m, ok)
 		}
 	})
+	t.Run("match on text", func(t *testing.T) {
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, RateLimit: 3, Match: "Spike"})
+		if err := post(testCtx(t)); err != nil {
+			t.Fatalf("a call without the text was hit: %v", err)
+		}
+		var rl *slack.RateLimitedError
+		_, _, err := api.PostMessageContext(testCtx(t), "C1", slack.MsgOptionText("a *Spike* here", false))
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want the matching call rate limited", err)
+		}
+		if err := post(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("delay alone still answers", func(t *testing.T) {
 		emu.InjectFault("auth.test", slackemu.Fault{Times: 1, Delay: 20 * time.Millisecond})
 		if _, err := api.AuthTestContext(testCtx(t)); err != nil {
