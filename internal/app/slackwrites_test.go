@@ -292,3 +292,45 @@ func TestSlowlyAnsweredEphemeralIsNotDoubled(t *testing.T) {
 		t.Fatalf("U2 was told %q, want it once", got)
 	}
 }
+
+// A daemon stopped while a reminder is on its way to Slack leaves it in
+// flight: after a restart, one that reached Slack is found in its thread
+// and recorded, one that did not is posted. Neither is lost or doubled.
+func TestRemindersInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
+	emu := newEmulator(t)
+	dbPath := filepath.Join(t.TempDir(), "e2e.db")
+	clk := &clock{now: time.Now()}
+	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
+	d := startWith(t, loadConfig(t, emu, dbPath, emu.BotToken()), opts)
+	vipID, vip := deliveredPost(t, d, post("201", "My order is broken and I want a refund now", 250000, false)) // 15 min
+	normalID, normal := deliveredPost(t, d, supportPost)                                                       // 30 min
+	restart := func() {
+		t.Helper()
+		if err := d.stop(); err != nil {
+			t.Fatal(err)
+		}
+		d = startWith(t, loadConfig(t, emu, dbPath, emu.BotToken()), opts)
+	}
+
+	// The VIP's reminder reaches Slack, but the answer never comes.
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 10 * time.Minute, Match: "Nobody has claimed"})
+	clk.advance(16 * time.Minute)
+	waitFor(t, emu, "the VIP's reminder in Slack", func() bool { return len(replies(emu, vip.Delivery.Channel, vip.Delivery.TS)) == 1 })
+	restart()
+	testutil.Eventually(t, "the VIP's reminder recorded", func() bool { return record(t, d, vipID).Reminded.Claim })
+
+	// The other reminder hangs without reaching Slack.
+	calls := emu.Calls("chat.postMessage")
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Delay: 10 * time.Minute, Match: "Nobody has claimed"})
+	clk.advance(15 * time.Minute)
+	waitFor(t, emu, "the reminder on its way", func() bool { return emu.Calls("chat.postMessage") > calls })
+	restart()
+	testutil.Eventually(t, "the other reminder recorded", func() bool { return record(t, d, normalID).Reminded.Claim })
+	settle(t, d)
+
+	for _, rec := range []store.Record{vip, normal} {
+		if got := replies(emu, rec.Delivery.Channel, rec.Delivery.TS); len(got) != 1 {
+			t.Errorf("thread of %s: %q, want one reminder", rec.Post.ID, got)
+		}
+	}
+}
