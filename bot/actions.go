@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -181,33 +183,120 @@ func (b *Bot) escalate(ctx context.Context, c click) error {
 		}
 		return nil
 	}
-	ts, err := b.postEscalation(ctx, rec, pr.Channel, c.user)
+	err = b.finishEscalation(ctx, rec, pr.Channel, false)
+	var pending errEscalationPending
+	if errors.As(err, &pending) {
+		b.log.Warn().Err(err).Str("post_id", c.postID).Msg("escalation not confirmed by Slack; it is checked and finished later")
+		b.tell(ctx, c, "Slack has not confirmed the escalation yet; it will be finished shortly.")
+		return nil
+	}
+	return err
+}
+
+// errEscalationPending says an escalation's PR message may be in Slack:
+// it stays marked in the store and finishEscalations completes it.
+type errEscalationPending struct{ err error }
+
+func (e errEscalationPending) Error() string { return e.err.Error() }
+func (e errEscalationPending) Unwrap() error { return e.err }
+
+// escalationLease is how long an escalation may stay unconfirmed before
+// the sweep takes it over: past its poster's whole time for the attempt,
+// with room for clocks that differ between replicas.
+func (b *Bot) escalationLease() time.Duration {
+	return b.opts.WriteDeadline + b.opts.RequestTimeout + time.Minute
+}
+
+// finishEscalation posts the PR message of rec's escalation to channel and
+// records it. inFlight says an earlier attempt may have posted it already:
+// it is looked for first. Within the lease of the escalation mark, so
+// that the sweep never takes over an attempt still under way. The mark is
+// taken back only when Slack surely has no message; if it may have one,
+// the error is an errEscalationPending.
+func (b *Bot) finishEscalation(ctx context.Context, rec store.Record, channel string, inFlight bool) error {
+	postCtx, cancel := context.WithTimeout(ctx, b.opts.WriteDeadline)
+	defer cancel()
+	user := rec.Escalated.User
+	ts, maybe, err := b.postEscalation(postCtx, rec, channel, inFlight)
 	if err != nil {
-		if cerr := b.store.CancelEscalation(c.postID, c.user); cerr != nil {
-			b.log.Error().Err(cerr).Str("post_id", c.postID).Msg("take back a failed escalation")
+		if maybe {
+			return errEscalationPending{err}
+		}
+		if cerr := b.store.CancelEscalation(rec.Post.ID, user); cerr != nil {
+			b.log.Error().Err(cerr).Str("post_id", rec.Post.ID).Msg("take back a failed escalation")
 		}
 		return err
 	}
-	rec, err = b.store.Escalated(c.postID, c.user, pr.Channel+"/"+ts)
+	rec, err = b.store.Escalated(rec.Post.ID, user, channel+"/"+ts)
 	if err != nil {
 		return err
 	}
 	return b.refresh(ctx, rec, "")
 }
 
-// postEscalation posts a link to rec's message and its text to channel.
-func (b *Bot) postEscalation(ctx context.Context, rec store.Record, channel, user string) (string, error) {
-	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: rec.Delivery.Channel, Ts: rec.Delivery.TS})
+// postEscalation posts a link to rec's message and its text to channel,
+// with metadata naming the escalation so that an attempt that may have
+// reached Slack is found there. maybe reports, with an error, that it may
+// be in Slack all the same.
+func (b *Bot) postEscalation(ctx context.Context, rec store.Record, channel string, inFlight bool) (ts string, maybe bool, err error) {
+	var link string
+	err = b.calls.do(ctx, func(ctx context.Context) error {
+		var err error
+		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: rec.Delivery.Channel, Ts: rec.Delivery.TS})
+		return err
+	})
 	if err != nil {
-		return "", fmt.Errorf("permalink: %w", err)
+		return "", inFlight, fmt.Errorf("permalink: %w", err)
 	}
+	mark := rec.Escalated
 	text := fmt.Sprintf(":arrow_up: <@%s> escalated a %s post from <#%s> to PR: <%s|open it>\n%s",
-		user, rec.Decision.Class, rec.Delivery.Channel, link, quote(truncate(rec.Post.Text, 500)))
-	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
-	if err != nil {
-		return "", fmt.Errorf("post escalation to %s: %w", channel, err)
+		mark.User, rec.Decision.Class, rec.Delivery.Channel, link, quote(truncate(rec.Post.Text, 500)))
+	key := map[string]string{"escalated_post": rec.Post.ID, "by": mark.User, "at": strconv.FormatInt(mark.At.UnixNano(), 10)}
+	find := func(ctx context.Context) (string, error) {
+		return findMessage(ctx, b.api, channel, "", mark.At, hasMetadata(escalationEventType, key))
 	}
-	return ts, nil
+	post := func(ctx context.Context) (string, error) {
+		_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(),
+			slack.MsgOptionMetadata(metadata(escalationEventType, key)))
+		return ts, err
+	}
+	ts, maybe, err = b.calls.create(ctx, inFlight, find, post)
+	if err != nil {
+		return "", maybe, fmt.Errorf("post escalation to %s: %w", channel, err)
+	}
+	return ts, false, nil
+}
+
+// finishEscalations completes escalations whose poster gave up without
+// knowing whether Slack had the PR message, or died: each is looked for in
+// the PR channel and posted only if absent.
+func (b *Bot) finishEscalations(ctx context.Context) {
+	ids, err := b.store.PendingEscalations(b.opts.Now().Add(-b.escalationLease()))
+	if err != nil {
+		b.log.Error().Err(err).Msg("read pending escalations")
+		return
+	}
+	pr, ok := b.router().DepartmentFor(routing.Reputation)
+	for _, id := range ids {
+		if ctx.Err() != nil || !ok {
+			return
+		}
+		rec, err := b.store.Get(id)
+		switch {
+		case err != nil:
+			b.log.Error().Err(err).Str("post_id", id).Msg("read pending escalation")
+			continue
+		case rec.Escalated == nil || rec.EscalatedTo != "" || rec.Delivery == nil:
+			continue // finished meanwhile, or moving to another channel: later
+		}
+		if err := b.finishEscalation(ctx, rec, pr.Channel, true); err != nil {
+			if ctx.Err() == nil {
+				b.log.Error().Err(err).Str("post_id", id).Msg("finish pending escalation")
+			}
+			continue
+		}
+		b.log.Info().Str("post_id", id).Msg("pending escalation finished")
+	}
 }
 
 // refresh redraws a post's message in place.
@@ -222,17 +311,26 @@ func (b *Bot) refresh(ctx context.Context, rec store.Record, note string) error 
 		}
 	}
 	text, blocks, _ := renderPost(rec, note, inc)
-	_, _, _, err := b.api.UpdateMessageContext(ctx, rec.Delivery.Channel, rec.Delivery.TS,
-		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	err := b.calls.do(ctx, func(ctx context.Context) error {
+		_, _, _, err := b.api.UpdateMessageContext(ctx, rec.Delivery.Channel, rec.Delivery.TS,
+			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("update message: %w", err)
 	}
 	return nil
 }
 
-// tell answers the clicking user alone.
+// tell answers the clicking user alone. An ephemeral message cannot be
+// looked up afterwards, so it is retried only after failures that surely
+// had no effect: the user may miss an answer, never see it twice.
 func (b *Bot) tell(ctx context.Context, c click, text string) {
-	if _, err := b.api.PostEphemeralContext(ctx, c.channel, c.user, slack.MsgOptionText(text, false)); err != nil {
+	err := b.calls.once(ctx, func(ctx context.Context) error {
+		_, err := b.api.PostEphemeralContext(ctx, c.channel, c.user, slack.MsgOptionText(text, false))
+		return err
+	})
+	if err != nil {
 		b.log.Warn().Err(err).Str("user", c.user).Msg("ephemeral reply failed")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,11 @@ type Options struct {
 	// this process leads (store.Lead), with a context that ends with the
 	// leadership.
 	LeaderWork func(ctx context.Context)
+	// RequestTimeout bounds one HTTP request to Slack (default 15 s);
+	// WriteDeadline bounds all the attempts at one write other than a
+	// delivery (default 2 min).
+	RequestTimeout time.Duration
+	WriteDeadline  time.Duration
 	// Metrics counts deliveries, failures, clicks and reconnects; nil
 	// counts nothing.
 	Metrics *metrics.Metrics
@@ -66,6 +72,7 @@ type Options struct {
 type Bot struct {
 	opts      Options
 	api       *slack.Client
+	calls     caller
 	sm        *socketmode.Client
 	store     *store.Store
 	deliverer *deliverer
@@ -112,16 +119,25 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	if opts.ReminderEvery <= 0 {
 		opts.ReminderEvery = 30 * time.Second
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = defaultRequestTimeout
+	}
+	if opts.WriteDeadline <= 0 {
+		opts.WriteDeadline = defaultWriteDeadline
+	}
 	opts.SLA = opts.SLA.withDefaults()
 	log := opts.Logger.With().Str("component", "bot").Logger()
 	// socketmode.New copies the client, so every option is set here first.
 	api := slack.New(opts.BotToken,
 		slack.OptionAPIURL(opts.APIURL),
 		slack.OptionAppLevelToken(opts.AppToken),
+		slack.OptionHTTPClient(&http.Client{Timeout: opts.RequestTimeout}),
 	)
+	calls := caller{deadline: opts.WriteDeadline}
 	b := &Bot{
 		opts:  opts,
 		api:   api,
+		calls: calls,
 		sm:    socketmode.New(api, socketmode.OptionPingInterval(opts.PingInterval)),
 		store: st,
 		log:   log,
@@ -131,6 +147,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 	b.commands = newCommands(opts.Command, opts.Commands, api, b.sm, b.SetRouter, opts.Now, log)
 	b.deliverer = &deliverer{
 		api:       api,
+		calls:     calls,
 		outbox:    st,
 		incidents: st,
 		incOpts:   opts.Incidents,

@@ -32,6 +32,9 @@ type Incidents interface {
 	AssignIncident(id, channel string, rules store.IncidentRules) (store.Assignment, error)
 	IncidentShown(incidentID string, at time.Time) error
 	DirtyIncidents() ([]store.Incident, error)
+	BeginAlert(incidentID string) (inc store.Incident, due, inFlight bool, err error)
+	AlertSent(incidentID, ts string) error
+	DueAlerts() ([]store.Incident, error)
 	Get(id string) (store.Record, error)
 }
 
@@ -56,22 +59,28 @@ const (
 )
 
 // permanent lists Slack errors that no retry will fix: the entry is parked
-// for an operator instead of retried forever.
+// for an operator instead of retried forever, and other writes give up.
+// The last line are errors of chat.update and chat.postEphemeral.
 var permanent = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true,
 	"invalid_blocks": true, "invalid_blocks_format": true, "msg_too_long": true,
 	"no_text": true, "restricted_action": true, "invalid_metadata_format": true,
 	"invalid_metadata_schema": true, "metadata_too_large": true,
+	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true, "user_not_in_channel": true,
 }
 
 // deliverer posts outbox entries to Slack.
 type deliverer struct {
 	api       *slack.Client
+	calls     caller // every write but the delivery itself
 	outbox    Outbox
 	incidents Incidents
 	incOpts   IncidentOptions
 	pacer     *pacer
 	metrics   *metrics.Metrics
+	// alerting lets one alert attempt at a time look for and post alerts:
+	// delivery and the reminder sweep both send them.
+	alerting sync.Mutex
 	// Promotional posts go out in digests of digestSize while a channel
 	// has at least digestThreshold of them due; 0 turns digests off.
 	digestThreshold, digestSize int
@@ -355,22 +364,24 @@ func (d *deliverer) groupsIncidents(decision routing.Decision) bool {
 
 // delivered records the delivery and does what an incident needs after it:
 // remember where its message is, bring its counter up to date (throttled),
-// and raise a spike alert.
+// and raise a spike alert that is due. The spike may have been decided at
+// an earlier attempt of this post, or of another; the alert is recorded in
+// the incident until it is in Slack.
 func (d *deliverer) delivered(ctx context.Context, log zerolog.Logger, rec store.Record, asg store.Assignment, channel, ts string) error {
 	// For an incident's first post, the store makes its message the
 	// incident's in the same commit.
 	if err := d.record(rec.Post.ID, channel, ts); err != nil {
 		return err
 	}
-	if asg.Incident.ID == "" || asg.Root || asg.Closed || asg.Orphan {
+	if asg.Incident.ID == "" || asg.Closed || asg.Orphan {
 		return nil
 	}
 	inc := asg.Incident
-	if d.now().Sub(inc.UpdatedAt) >= d.incOpts.UpdateEvery {
+	if !asg.Root && d.now().Sub(inc.UpdatedAt) >= d.incOpts.UpdateEvery {
 		d.showIncident(ctx, log, inc)
 	}
-	if asg.Spike {
-		d.alert(ctx, log, inc)
+	if inc.AlertDue {
+		d.alert(ctx, log, inc.ID)
 	}
 	return nil
 }
@@ -383,7 +394,11 @@ func (d *deliverer) showIncident(ctx context.Context, log zerolog.Logger, inc st
 		return
 	}
 	text, blocks, _ := renderPost(root, "", &inc)
-	if _, _, _, err := d.api.UpdateMessageContext(ctx, inc.Channel, inc.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+	err = d.calls.do(ctx, func(ctx context.Context) error {
+		_, _, _, err := d.api.UpdateMessageContext(ctx, inc.Channel, inc.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		return err
+	})
+	if err != nil {
 		log.Warn().Err(err).Str("incident", inc.ID).Msg("update incident message; will retry")
 		return
 	}
@@ -393,7 +408,8 @@ func (d *deliverer) showIncident(ctx context.Context, log zerolog.Logger, inc st
 }
 
 // flushIncidents brings incident messages whose update was held back by
-// the throttle up to date.
+// the throttle up to date, and sends spike alerts still due (their first
+// attempt failed, or the process stopped before it).
 func (d *deliverer) flushIncidents(ctx context.Context) {
 	if d.incidents == nil {
 		return
@@ -408,23 +424,61 @@ func (d *deliverer) flushIncidents(ctx context.Context) {
 			d.showIncident(ctx, d.log, inc)
 		}
 	}
+	due, err := d.incidents.DueAlerts()
+	if err != nil {
+		d.log.Error().Err(err).Msg("read incidents with an alert due")
+		return
+	}
+	for _, inc := range due {
+		d.alert(ctx, d.log, inc.ID)
+	}
 }
 
-func (d *deliverer) alert(ctx context.Context, log zerolog.Logger, inc store.Incident) {
+// alert posts incident id's spike alert into its thread, once: the
+// attempt is marked in the store first, and an attempt after one that may
+// have reached Slack looks for the alert's metadata in the thread before
+// posting. A failure leaves the alert due for the next sweep.
+func (d *deliverer) alert(ctx context.Context, log zerolog.Logger, id string) {
+	log = log.With().Str("incident", id).Logger()
+	d.alerting.Lock()
+	defer d.alerting.Unlock()
+	inc, due, inFlight, err := d.incidents.BeginAlert(id)
+	if err != nil {
+		log.Error().Err(err).Msg("mark spike alert")
+		return
+	}
+	if !due {
+		return
+	}
 	window := d.incOpts.Rules.SpikeWindow
 	text := fmt.Sprintf(":rotating_light: *Spike*: %d posts in under %s on this incident (%d in all, reach %s).",
 		len(inc.Recent), humanDuration(window), inc.Count, groupDigits(inc.Reach))
 	if g := d.incOpts.MentionGroup; g != "" {
 		text = fmt.Sprintf("<!subteam^%s> %s", g, text)
 	}
-	_, _, err := d.api.PostMessageContext(ctx, inc.Channel, slack.MsgOptionText(text, false),
-		slack.MsgOptionTS(inc.RootTS), slack.MsgOptionBroadcast())
+	key := map[string]string{"incident_id": inc.ID}
+	find := func(ctx context.Context) (string, error) {
+		return findMessage(ctx, d.api, inc.Channel, inc.RootTS, time.Time{}, hasMetadata(alertEventType, key))
+	}
+	post := func(ctx context.Context) (string, error) {
+		_, ts, err := d.api.PostMessageContext(ctx, inc.Channel, slack.MsgOptionText(text, false),
+			slack.MsgOptionTS(inc.RootTS), slack.MsgOptionBroadcast(), slack.MsgOptionMetadata(metadata(alertEventType, key)))
+		return ts, err
+	}
+	ts, _, err := d.calls.create(ctx, inFlight, find, post)
 	if err != nil {
-		log.Error().Err(err).Str("incident", inc.ID).Msg("spike alert failed")
+		if ctx.Err() == nil {
+			log.Error().Err(err).Msg("spike alert failed; will retry")
+		}
+		return
+	}
+	if err := d.incidents.AlertSent(inc.ID, ts); err != nil {
+		// The alert stays in flight: the next attempt finds it in Slack.
+		log.Error().Err(err).Msg("record spike alert")
 		return
 	}
 	d.metrics.SpikeAlert()
-	log.Warn().Str("incident", inc.ID).Int("posts", inc.Count).Msg("incident spike alert sent")
+	log.Warn().Int("posts", inc.Count).Msg("incident spike alert sent")
 }
 
 // record notes where post id landed. Should that fail, the message is in

@@ -69,54 +69,79 @@ func (d *deliverer) lookup(ctx context.Context, channel, threadTS string, posts 
 		since = earliest(since, p.since)
 	}
 	found := make(map[string]string, len(posts))
-	note := func(msgs []slack.Message) bool {
-		for _, m := range msgs {
-			for _, id := range carried(m.Metadata) {
-				if move, ok := want[id.post]; ok && move == id.move {
-					if _, dup := found[id.post]; !dup {
-						found[id.post] = m.Timestamp
-					}
+	visit := func(m slack.Message) bool {
+		for _, ref := range carried(m.Metadata) {
+			if move, ok := want[ref.post]; ok && move == ref.move {
+				if _, dup := found[ref.post]; !dup {
+					found[ref.post] = m.Timestamp
 				}
 			}
 		}
 		return len(found) == len(want)
 	}
 	if threadTS != "" {
-		params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
-		for range findPages {
-			msgs, more, next, err := d.api.GetConversationRepliesContext(ctx, params)
-			if err != nil {
-				return nil, fmt.Errorf("look for an earlier attempt in thread %s: %w", threadTS, err)
-			}
-			if note(msgs) {
-				return found, nil
-			}
-			if !more || next == "" {
-				break
-			}
-			params.Cursor = next
+		done, err := scanThread(ctx, d.api, channel, threadTS, visit)
+		if err != nil {
+			return nil, fmt.Errorf("look for an earlier attempt: %w", err)
+		}
+		if done {
+			return found, nil
 		}
 	}
+	if _, err := scanHistory(ctx, d.api, channel, since, visit); err != nil {
+		return nil, fmt.Errorf("look for an earlier attempt: %w", err)
+	}
+	return found, nil
+}
+
+// scanThread shows visit the replies in thread threadTS of channel, with
+// their metadata, until visit says it is done; it reports whether it did.
+func scanThread(ctx context.Context, api *slack.Client, channel, threadTS string, visit func(slack.Message) bool) (bool, error) {
+	params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
+	for range findPages {
+		msgs, more, next, err := api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return false, fmt.Errorf("read thread %s: %w", threadTS, err)
+		}
+		for _, m := range msgs {
+			if visit(m) {
+				return true, nil
+			}
+		}
+		if !more || next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	return false, nil
+}
+
+// scanHistory shows visit the messages of channel from oldest (less the
+// allowance for clock skew) on, newest first, with their metadata, until
+// visit says it is done; it reports whether it did.
+func scanHistory(ctx context.Context, api *slack.Client, channel string, oldest time.Time, visit func(slack.Message) bool) (bool, error) {
 	params := &slack.GetConversationHistoryParameters{
 		ChannelID:          channel,
-		Oldest:             slackTS(since.Add(-findSkew)),
+		Oldest:             slackTS(oldest.Add(-findSkew)),
 		Limit:              200,
 		IncludeAllMetadata: true,
 	}
 	for range findPages {
-		resp, err := d.api.GetConversationHistoryContext(ctx, params)
+		resp, err := api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
-			return nil, fmt.Errorf("look for an earlier attempt: %w", err)
+			return false, fmt.Errorf("read history of %s: %w", channel, err)
 		}
-		if note(resp.Messages) {
-			break
+		for _, m := range resp.Messages {
+			if visit(m) {
+				return true, nil
+			}
 		}
 		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
 			break
 		}
 		params.Cursor = resp.ResponseMetaData.NextCursor
 	}
-	return found, nil
+	return false, nil
 }
 
 // postRef is one post a message shows, at one of its moves.

@@ -390,7 +390,7 @@ func TestMoveInFlightIsNotTakenForTheMessageItMovedFrom(t *testing.T) {
 	if err := s.store.Delivered(ids[0], ch, ts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.store.Reclassify(ids[0], "U0AGENT", promo); err != nil {
+	if _, err := s.store.Reclassify(ids[0], "U0AGENT", false, promo); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.store.BeginAttempt(ids[0], promo); err != nil {

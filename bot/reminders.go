@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -50,8 +51,10 @@ const envelopeMemory = time.Hour
 
 // remind sweeps open posts for overdue ones every ReminderEvery until ctx
 // ends, and brings incident messages held back by their throttle up to
-// date. Reminders are marked in the store before they are sent, so none is
-// ever sent twice, across restarts too.
+// date. A reminder is marked in flight in the store before it is posted and
+// recorded as sent once Slack has it; a reminder whose attempt may have
+// reached Slack is looked for in the thread before it is posted again, so
+// none is lost to a failure or sent twice, across restarts too.
 func (b *Bot) remind(ctx context.Context) {
 	t := time.NewTicker(b.opts.ReminderEvery)
 	defer t.Stop()
@@ -65,6 +68,7 @@ func (b *Bot) remind(ctx context.Context) {
 			b.log.Error().Err(err).Msg("reminder sweep")
 		}
 		b.deliverer.flushIncidents(ctx)
+		b.finishEscalations(ctx)
 		b.sweeps.Add(1)
 	}
 }
@@ -121,20 +125,35 @@ func (b *Bot) remindOne(ctx context.Context, c overdue, now time.Time) error {
 	if now.Before(since.Add(wait)) || (c.kind == "claim" && rec.Reminded.Claim) || (c.kind == "resolve" && rec.Reminded.Resolve) {
 		return nil
 	}
-	rec, send, err := b.store.MarkReminded(c.id, c.kind)
+	rec, send, inFlight, err := b.store.BeginReminder(c.id, c.kind)
 	if err != nil || !send {
 		return err
 	}
 	text := fmt.Sprintf(":alarm_clock: Nobody has claimed this post for %s. Can someone take it?", humanDuration(now.Sub(since)))
+	// The key names this reminder among all of the thread's: a resolve
+	// reminder is for one claim, and a later claim gets its own.
+	key := map[string]string{"reminder_for": c.id, "kind": c.kind}
 	if c.kind == "resolve" {
 		text = fmt.Sprintf(":alarm_clock: <@%s>, you claimed this post %s ago and it is not resolved yet.", rec.Claimed.User, humanDuration(now.Sub(since)))
+		key["claim"] = rec.Claimed.User + "/" + strconv.FormatInt(rec.Claimed.At.UnixNano(), 10)
 	}
-	_, _, err = b.api.PostMessageContext(ctx, rec.Delivery.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(rec.Delivery.TS))
-	if err != nil {
-		return fmt.Errorf("post reminder: %w", err)
+	channel, thread := rec.Delivery.Channel, rec.Delivery.TS
+	find := func(ctx context.Context) (string, error) {
+		return findMessage(ctx, b.api, channel, thread, time.Time{}, hasMetadata(reminderEventType, key))
+	}
+	post := func(ctx context.Context) (string, error) {
+		_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(thread),
+			slack.MsgOptionMetadata(metadata(reminderEventType, key)))
+		return ts, err
+	}
+	if _, _, err := b.calls.create(ctx, inFlight, find, post); err != nil {
+		return fmt.Errorf("post reminder (will retry): %w", err)
+	}
+	if err := b.store.RemindedSent(c.id, c.kind); err != nil {
+		return fmt.Errorf("record reminder (the next sweep finds it in Slack): %w", err)
 	}
 	b.opts.Metrics.ReminderSent(c.kind)
-	b.log.Info().Str("post_id", c.id).Str("reminder", c.kind).Str("channel", rec.Delivery.Channel).Msg("reminder sent")
+	b.log.Info().Str("post_id", c.id).Str("reminder", c.kind).Str("channel", channel).Msg("reminder sent")
 	return nil
 }
 

@@ -27,6 +27,16 @@ const (
 // have reached Slack is found again.
 const metadataEventType = "socialroute_post"
 
+// Messages socialroute posts about a post or an incident carry metadata of
+// their own kinds, so that an attempt that may already have reached Slack
+// is found there instead of being posted again. They never carry a
+// post_id: they are not deliveries of a post.
+const (
+	reminderEventType   = "socialroute_reminder"
+	alertEventType      = "socialroute_alert"
+	escalationEventType = "socialroute_escalation"
+)
+
 // Slack refuses section text over 3000 characters.
 const maxSectionText = 2900
 

@@ -49,10 +49,17 @@ type Incident struct {
 	Conversations []string              `json:"conversations,omitempty"`
 	Fingerprints  []routing.Fingerprint `json:"fingerprints,omitempty"`
 	Topics        []string              `json:"topics,omitempty"`
-	Recent        []time.Time           `json:"recent,omitempty"` // arrival of the latest posts, for spikes
-	Alerted       bool                  `json:"alerted,omitempty"`
-	Dirty         bool                  `json:"dirty,omitempty"` // the incident message shows an older count
-	UpdatedAt     time.Time             `json:"updated_at,omitzero"`
+	Recent        []time.Time           `json:"recent,omitempty"`  // arrival of the latest posts, for spikes
+	Alerted       bool                  `json:"alerted,omitempty"` // the incident spiked: one alert is due
+	// AlertDue is set when the incident spikes and cleared once the alert
+	// is in Slack (AlertTS); AlertSending once an attempt has begun and
+	// may have reached Slack. Incidents stored before these existed have
+	// Alerted alone, and their alert counts as sent.
+	AlertDue     bool      `json:"alert_due,omitempty"`
+	AlertSending bool      `json:"alert_sending,omitempty"`
+	AlertTS      string    `json:"alert_ts,omitempty"`
+	Dirty        bool      `json:"dirty,omitempty"` // the incident message shows an older count
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
 }
 
 // Assignment is where AssignIncident put a post.
@@ -153,7 +160,7 @@ func (s *Store) AssignIncident(id, channel string, rules IncidentRules) (Assignm
 			inc.Recent = inc.Recent[len(inc.Recent)-n:]
 		}
 		if !inc.Alerted && rules.SpikePosts > 1 && len(inc.Recent) >= rules.SpikePosts && now.Sub(inc.Recent[0]) <= rules.SpikeWindow {
-			inc.Alerted, asg.Spike = true, true
+			inc.Alerted, inc.AlertDue, asg.Spike = true, true, true
 		}
 		inc.Dirty = !asg.Root
 		if err := putIncident(incidents, inc); err != nil {
@@ -325,6 +332,42 @@ func (s *Store) IncidentShown(incidentID string, at time.Time) error {
 	})
 }
 
+// BeginAlert is called before the spike alert of incident id is posted.
+// It reports whether the alert is due (the incident spiked, its message
+// is in Slack, and no alert is recorded) and, if so, whether an earlier
+// attempt began and may have reached Slack: then the caller looks for it
+// before posting. Call AlertSent once Slack has it.
+func (s *Store) BeginAlert(id string) (inc Incident, due, inFlight bool, err error) {
+	err = s.eng.update(func(tx txn) error {
+		b := tx.Bucket(bucketIncidents)
+		var err error
+		if inc, err = getIncident(b, id); err != nil {
+			return err
+		}
+		due = inc.AlertDue && inc.RootTS != ""
+		inFlight = due && inc.AlertSending
+		if !due || inFlight {
+			return nil
+		}
+		inc.AlertSending = true
+		return putIncident(b, inc)
+	})
+	return inc, due, inFlight, s.wrap("begin alert of incident "+id, err)
+}
+
+// AlertSent records that incident id's spike alert is in Slack at ts.
+func (s *Store) AlertSent(id, ts string) error {
+	return s.changeIncident(id, func(inc *Incident) {
+		inc.AlertDue, inc.AlertSending, inc.AlertTS = false, false, ts
+	})
+}
+
+// DueAlerts returns the incidents whose spike alert is due and not yet
+// recorded as sent.
+func (s *Store) DueAlerts() ([]Incident, error) {
+	return s.incidentsWhere(func(inc Incident) bool { return inc.AlertDue && inc.RootTS != "" })
+}
+
 // Incident returns incident id.
 func (s *Store) Incident(id string) (Incident, error) {
 	var inc Incident
@@ -338,6 +381,10 @@ func (s *Store) Incident(id string) (Incident, error) {
 
 // DirtyIncidents returns the incidents whose message shows an old count.
 func (s *Store) DirtyIncidents() ([]Incident, error) {
+	return s.incidentsWhere(func(inc Incident) bool { return inc.Dirty && inc.RootTS != "" })
+}
+
+func (s *Store) incidentsWhere(keep func(Incident) bool) ([]Incident, error) {
 	var out []Incident
 	err := s.eng.view(func(tx txn) error {
 		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
@@ -345,7 +392,7 @@ func (s *Store) DirtyIncidents() ([]Incident, error) {
 			if err := json.Unmarshal(v, &inc); err != nil {
 				return err
 			}
-			if inc.Dirty && inc.RootTS != "" {
+			if keep(inc) {
 				out = append(out, inc)
 			}
 			return nil

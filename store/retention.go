@@ -17,7 +17,7 @@ const pruneBatch = 256
 // pruneWrites is the most keys pruning one post deletes, and pruneReads
 // the most it reads.
 const (
-	pruneWrites = 6
+	pruneWrites = 7 // with a pending escalation
 	pruneReads  = 4
 )
 
@@ -145,6 +145,11 @@ func (s *Store) pruneSome(from, limit []byte) (int, []byte, error) {
 			}
 			if err := tx.Bucket(bucketDedupe).Delete(dedupeKey(vic.rec.Post.Source, vic.rec.Post.ExternalID)); err != nil {
 				return err
+			}
+			if vic.rec.Escalated != nil && vic.rec.EscalatedTo == "" {
+				if err := tx.Bucket(bucketEscalating).Delete(vic.key); err != nil {
+					return err
+				}
 			}
 			for _, b := range [][]byte{bucketPosts, bucketDecisions, bucketDeliveries} {
 				if err := tx.Bucket(b).Delete(vic.key); err != nil {

@@ -35,6 +35,9 @@ type Record struct {
 	Claimed   *Mark `json:"claimed,omitempty"`
 	Resolved  *Mark `json:"resolved,omitempty"`
 	Escalated *Mark `json:"escalated,omitempty"`
+	// EscalatedTo is where the PR message of the escalation is
+	// (channel/ts); empty while it is being posted.
+	EscalatedTo string `json:"escalated_to,omitempty"`
 	// Reminded records the reminders already sent, so none is sent twice.
 	Reminded Reminded `json:"reminded,omitzero"`
 	// Incident is the id of the reputation incident the post belongs to.
@@ -57,6 +60,9 @@ func (r Record) Open() bool { return r.Delivery != nil && r.Resolved == nil }
 type Reminded struct {
 	Claim   bool `json:"claim,omitempty"`   // nobody claimed it in time
 	Resolve bool `json:"resolve,omitempty"` // its owner did not resolve it in time
+	// Sending names the reminder ("claim" or "resolve") whose posting
+	// began and is not confirmed yet: it may be in Slack already.
+	Sending string `json:"sending,omitempty"`
 }
 
 // Event is one entry in a post's history.

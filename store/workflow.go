@@ -185,71 +185,49 @@ func (s *Store) Reclassify(id, user string, admin bool, d routing.Decision) (Rec
 	return before, nil
 }
 
-// StartEscalation marks post id as escalated to PR by user, if nobody did
-// yet, and reports whether this call did: of two clicks at once, on one
-// replica or two, one wins and posts to PR. Call Escalated once the PR
-// message is posted, or CancelEscalation if posting failed.
-func (s *Store) StartEscalation(id, user string) (Record, bool, error) {
-	won := false
-	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
-		won = false // a rerun after a conflict starts afresh
-		switch {
-		case rec.Delivery == nil:
-			return ErrNotDelivered
-		case rec.Escalated != nil:
-			return nil
-		}
-		won = true
-		rec.Escalated = &Mark{User: user, At: now}
-		return nil
-	})
-	return rec, won, err
-}
-
-// Escalated records where the escalation of post id by user was posted
-// (detail: channel/ts) in the post's history.
-func (s *Store) Escalated(id, user, detail string) (Record, error) {
-	return s.updatePost(id, func(rec *Record, now time.Time) error {
-		if rec.Escalated == nil || rec.Escalated.User != user {
-			return fmt.Errorf("escalation by %s: %w", user, ErrNotFound)
-		}
-		rec.History = append(rec.History, Event{At: now, User: user, Action: "escalated", Detail: detail})
-		return nil
-	})
-}
-
-// CancelEscalation takes back the mark StartEscalation set for user, so
-// that the escalation can be tried again.
-func (s *Store) CancelEscalation(id, user string) error {
-	_, err := s.updatePost(id, func(rec *Record, now time.Time) error {
-		if rec.Escalated != nil && rec.Escalated.User == user {
-			rec.Escalated = nil
-		}
-		return nil
-	})
-	return err
-}
-
-// MarkReminded records that a reminder of kind "claim" or "resolve" is
-// about to be sent for post id. It returns false if one was already sent
-// or the post no longer needs it, so a reminder goes out at most once.
-func (s *Store) MarkReminded(id, kind string) (Record, bool, error) {
-	send := false
-	rec, err := s.updatePost(id, func(rec *Record, now time.Time) error {
-		send = false // a rerun after a conflict starts afresh
+// BeginReminder is called before a reminder of kind "claim" or "resolve"
+// is posted for post id. It reports whether the reminder is still to be
+// sent (not sent yet, and the post still needs it) and, if so, whether an
+// earlier attempt began and may have reached Slack: then the caller looks
+// for it before posting. Call RemindedSent once Slack has it.
+func (s *Store) BeginReminder(id, kind string) (rec Record, send, inFlight bool, err error) {
+	rec, err = s.updatePost(id, func(rec *Record, now time.Time) error {
+		send, inFlight = false, false // a rerun after a conflict starts afresh
 		switch {
 		case !rec.Open():
 		case kind == "claim" && rec.Claimed == nil && !rec.Reminded.Claim:
-			rec.Reminded.Claim, send = true, true
+			send = true
 		case kind == "resolve" && rec.Claimed != nil && !rec.Reminded.Resolve:
-			rec.Reminded.Resolve, send = true, true
+			send = true
 		}
 		if send {
-			rec.History = append(rec.History, Event{At: now, Action: "reminded", Detail: kind})
+			inFlight = rec.Reminded.Sending == kind
+			rec.Reminded.Sending = kind
 		}
 		return nil
 	})
-	return rec, send, err
+	return rec, send, inFlight, err
+}
+
+// RemindedSent records that the reminder of kind for post id is in Slack,
+// so it is never sent again.
+func (s *Store) RemindedSent(id, kind string) error {
+	_, err := s.updatePost(id, func(rec *Record, now time.Time) error {
+		switch {
+		case kind == "claim" && !rec.Reminded.Claim:
+			rec.Reminded.Claim = true
+		case kind == "resolve" && !rec.Reminded.Resolve:
+			rec.Reminded.Resolve = true
+		default:
+			return nil
+		}
+		if rec.Reminded.Sending == kind {
+			rec.Reminded.Sending = ""
+		}
+		rec.History = append(rec.History, Event{At: now, Action: "reminded", Detail: kind})
+		return nil
+	})
+	return err
 }
 
 // updatePost runs fn on post id's record in a write transaction and returns

@@ -167,18 +167,31 @@ func TestRemindersAndEnvelopesAreOnce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db testDB) {
 		s := db.openT(t, Options{})
 		id := delivered(t, s, "1", routing.Support)
-		if _, send, _ := s.MarkReminded(id, "claim"); !send {
-			t.Fatal("first claim reminder refused")
+		if _, send, inFlight, _ := s.BeginReminder(id, "claim"); !send || inFlight {
+			t.Fatalf("first claim reminder: send %v, in flight %v", send, inFlight)
 		}
-		if _, send, _ := s.MarkReminded(id, "claim"); send {
+		// Not confirmed: it is still to be sent, and may be in Slack.
+		if _, send, inFlight, _ := s.BeginReminder(id, "claim"); !send || !inFlight {
+			t.Fatalf("unconfirmed claim reminder: send %v, in flight %v", send, inFlight)
+		}
+		if err := s.RemindedSent(id, "claim"); err != nil {
+			t.Fatal(err)
+		}
+		if _, send, _, _ := s.BeginReminder(id, "claim"); send {
 			t.Fatal("claim reminder sent twice")
 		}
-		if _, send, _ := s.MarkReminded(id, "resolve"); send {
+		if _, send, _, _ := s.BeginReminder(id, "resolve"); send {
 			t.Fatal("resolve reminder for an unclaimed post")
 		}
 		s.Claim(id, "U1")
-		if _, send, _ := s.MarkReminded(id, "resolve"); !send {
+		if _, send, _, _ := s.BeginReminder(id, "resolve"); !send {
 			t.Fatal("resolve reminder refused")
+		}
+		if err := s.RemindedSent(id, "resolve"); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := s.Get(id); !rec.Reminded.Claim || !rec.Reminded.Resolve || rec.Reminded.Sending != "" {
+			t.Fatalf("reminders recorded as %+v", rec.Reminded)
 		}
 
 		for i, want := range []bool{true, false} {

@@ -30,7 +30,11 @@ type Options struct {
 	Now func() time.Time
 	// ReminderEvery overrides how often overdue posts are looked for.
 	ReminderEvery time.Duration
-	Logger        zerolog.Logger
+	// SlackTimeout and SlackWriteDeadline override how long one request to
+	// Slack, and all the attempts at one write, may take (tests).
+	SlackTimeout       time.Duration
+	SlackWriteDeadline time.Duration
+	Logger             zerolog.Logger
 }
 
 // App is a configured socialroute daemon.
@@ -99,7 +103,9 @@ func New(cfg *config.Config, opts Options) (a *App, err error) {
 			VIPFollowers: cfg.SLA.VIPFollowers,
 			VIPFactor:    cfg.SLA.VIPFactor,
 		},
-		ReminderEvery: opts.ReminderEvery,
+		ReminderEvery:  opts.ReminderEvery,
+		RequestTimeout: opts.SlackTimeout,
+		WriteDeadline:  opts.SlackWriteDeadline,
 		Incidents: bot.IncidentOptions{
 			Rules: store.IncidentRules{
 				Window:      time.Duration(cfg.Incidents.WindowMinutes) * time.Minute,

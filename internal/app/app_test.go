@@ -165,7 +165,7 @@ func allPostIDs(emu *slackemu.Server, channel string) []string {
 	ids := postIDs(emu, channel)
 	for _, m := range emu.Messages(channel) {
 		for _, r := range emu.Replies(channel, m.TS) {
-			if r.TS == m.TS || r.Metadata == nil {
+			if r.TS == m.TS || r.Metadata == nil || r.Metadata.EventType != "socialroute_post" {
 				continue
 			}
 			var p struct {

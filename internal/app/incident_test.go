@@ -45,7 +45,7 @@ func TestBurstBecomesOneIncidentThread(t *testing.T) {
 	for _, m := range emu.Replies("C0PR", root.Delivery.TS) {
 		switch {
 		case m.TS == root.Delivery.TS:
-		case m.Metadata != nil:
+		case m.Metadata != nil && m.Metadata.EventType == "socialroute_post":
 			thread = append(thread, m.Text)
 		case strings.Contains(m.Text, "Spike"):
 			alerts = append(alerts, m.Text)

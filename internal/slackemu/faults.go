@@ -1,8 +1,13 @@
 package slackemu
 
 import (
+	"bytes"
+	"cmp"
+	"io"
+	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,8 +32,9 @@ func (s *Server) ClearFaults() {
 }
 
 // takeFault returns the fault for this call of method, if any, and uses up
-// one of its Times.
-func (s *Server) takeFault(method string) (Fault, bool) {
+// one of its Times. text is the call's text argument, for faults that
+// match on it (see matchesText).
+func (s *Server) takeFault(method, text string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := method
@@ -38,6 +44,9 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 		if f, ok = s.faults[key]; !ok {
 			return Fault{}, false
 		}
+	}
+	if f.Match != "" && !strings.Contains(text, f.Match) {
+		return Fault{}, false
 	}
 	taken := *f
 	if f.Times > 0 {
@@ -49,13 +58,10 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 	return taken, true
 }
 
-// applyFault answers the request if a fault says so and reports whether it
-// did. A Delay alone only slows the call down; it still gets a real answer.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string) bool {
-	f, ok := s.takeFault(method)
-	if !ok {
-		return false
-	}
+// applyFault answers the request if fault f says so and reports whether
+// it did. A Delay alone only slows the call down; it still gets a real
+// answer.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string, f Fault) bool {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
@@ -112,4 +118,59 @@ func (s *Server) SetTokens(bot, app string) {
 	}
 	s.revoked = false
 	s.notifyLocked()
+}
+
+// heldAnswer keeps the answer of a call carried out under an Apply fault
+// until the fault has had its say.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldAnswer) Header() http.Header { return h.header }
+
+func (h *heldAnswer) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldAnswer) Write(p []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(p)
+}
+
+func (h *heldAnswer) writeTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), h.header)
+	w.WriteHeader(cmp.Or(h.status, http.StatusOK))
+	_, _ = w.Write(h.body.Bytes())
+}
+
+// matchesText reports whether a fault for method looks at the call's text.
+func (s *Server) matchesText(method string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, key := range []string{method, AllMethods} {
+		if f, ok := s.faults[key]; ok {
+			return f.Match != ""
+		}
+	}
+	return false
+}
+
+// peekText reads the text argument of r and leaves its body to be read
+// again.
+func peekText(r *http.Request) string {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return ""
+	}
+	peek := r.Clone(r.Context())
+	peek.Body = io.NopCloser(bytes.NewReader(body))
+	p, _ := parseParams(nil, peek)
+	return p.str("text")
 }

@@ -169,6 +169,14 @@ type Fault struct {
 	Status int
 	// Error answers HTTP 200 {"ok":false,"error":Error}.
 	Error string
+	// Apply carries the call out before the fault acts: with Delay the
+	// real answer comes late (a caller that gives up first never learns
+	// the call took effect); with RateLimit, Status or Error that answer
+	// replaces the real one. Either way Slack holds the effect.
+	Apply bool
+	// Match, when set, limits the fault to calls whose text argument
+	// contains it; other calls of the method pass untouched.
+	Match string
 }
 
 // SlashCommand is an invocation of a slash command by a user. Empty fields

@@ -63,9 +63,30 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	s.mu.Unlock()
 
-	if s.applyFault(w, r, name) {
+	var text string
+	if s.matchesText(name) {
+		text = peekText(r)
+	}
+	f, faulted := s.takeFault(name, text)
+	if faulted && f.Apply {
+		// Carry the call out into a buffer, then let the fault decide
+		// when, and whether, the caller hears the real answer.
+		rec := &heldAnswer{header: http.Header{}}
+		s.serveMethod(rec, r, name)
+		if s.applyFault(w, r, name, f) {
+			return
+		}
+		rec.writeTo(w)
 		return
 	}
+	if faulted && s.applyFault(w, r, name, f) {
+		return
+	}
+	s.serveMethod(w, r, name)
+}
+
+// serveMethod parses, authenticates and dispatches one Web API call.
+func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, name string) {
 	m, ok := methods[name]
 	if !ok {
 		s.logf("slackemu: %s: unknown_method", name)

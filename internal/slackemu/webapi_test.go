@@ -400,6 +400,53 @@ func TestFaults(t *testing.T) {
 			t.Errorf("slow call took %s", d)
 		}
 	})
+	t.Run("applied, then the answer comes too late", func(t *testing.T) {
+		before := len(emu.Messages("C1"))
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: time.Minute})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := post(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want deadline exceeded", err)
+		}
+		if n := len(emu.Messages("C1")); n != before+1 {
+			t.Fatalf("%d messages, want the timed-out post applied (%d)", n, before+1)
+		}
+	})
+	t.Run("applied, then answered with an error", func(t *testing.T) {
+		before := len(emu.Messages("C1"))
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Status: http.StatusInternalServerError})
+		var sc slack.StatusCodeError
+		if err := post(testCtx(t)); !errors.As(err, &sc) || sc.Code != http.StatusInternalServerError {
+			t.Fatalf("err = %v, want StatusCodeError 500", err)
+		}
+		if n := len(emu.Messages("C1")); n != before+1 {
+			t.Fatalf("%d messages, want the failed post applied (%d)", n, before+1)
+		}
+	})
+	t.Run("applied, answered late but in time", func(t *testing.T) {
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 20 * time.Millisecond})
+		_, ts, err := api.PostMessageContext(testCtx(t), "C1", slack.MsgOptionText("late", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := emu.Message("C1", ts); !ok || m.Text != "late" {
+			t.Fatalf("message %s: %+v, %v", ts, m, ok)
+		}
+	})
+	t.Run("match on text", func(t *testing.T) {
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, RateLimit: 3, Match: "Spike"})
+		if err := post(testCtx(t)); err != nil {
+			t.Fatalf("a call without the text was hit: %v", err)
+		}
+		var rl *slack.RateLimitedError
+		_, _, err := api.PostMessageContext(testCtx(t), "C1", slack.MsgOptionText("a *Spike* here", false))
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want the matching call rate limited", err)
+		}
+		if err := post(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("delay alone still answers", func(t *testing.T) {
 		emu.InjectFault("auth.test", slackemu.Fault{Times: 1, Delay: 20 * time.Millisecond})
 		if _, err := api.AuthTestContext(testCtx(t)); err != nil {
