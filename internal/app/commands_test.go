@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialroute/socialroute/bot"
 	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/internal/etcdtest"
 	"github.com/socialroute/socialroute/internal/slackemu"
@@ -215,4 +216,80 @@ func TestReplicasRunARedeliveredCommandOnce(t *testing.T) {
 	redelivered := func() uint64 { return a.app.Bot().Redelivered() + b.app.Bot().Redelivered() }
 	redeliveryHandled(t, a.app.Store(), 1, redelivered)
 	changedOnce(t, emu, a.app.Store(), p, "zorgblatt")
+}
+
+// The Apply button of a preview, redelivered to the other replica: the
+// change is made and answered once.
+func TestReplicasApplyARedeliveredClickOnce(t *testing.T) {
+	cluster := etcdtest.Start(t, 1)
+	emu := newEmulator(t)
+	replica := func(name string) *daemon {
+		cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
+		cfg.Store.Backend = "etcd"
+		cfg.Store.Etcd = config.Etcd{
+			Endpoints: cluster.Endpoints(), Prefix: "/apply/", Replica: name,
+			DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
+			LeaseTTL: config.Duration(2 * time.Second),
+		}
+		return start(t, cfg)
+	}
+	a, b := replica("a"), replica("b")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := emu.WaitConnected(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	preview := push(emu, "UADMIN", "preview add pr keyword zorgblatt")
+	if preview.err != nil {
+		t.Fatal(preview.err)
+	}
+	if ans := firstAnswer(t, emu, preview); !strings.Contains(ans.Text, "zorgblatt") {
+		t.Fatalf("preview answered %q", ans.Text)
+	}
+	var previewTS string
+	waitFor(t, emu, "a preview with an Apply button", func() bool {
+		for _, m := range emu.Ephemerals("C0SUPPORT") {
+			if m.Recipient == "UADMIN" && strings.Contains(m.PlainText(), "[Apply]") {
+				previewTS = m.TS
+			}
+		}
+		return previewTS != ""
+	})
+
+	emu.SetRedeliveries(1)
+	ack, err := emu.PushClick(ctx, slackemu.Click{UserID: "UADMIN", Channel: "C0SUPPORT", MessageTS: previewTS, ActionID: bot.ActionApply})
+	emu.SetRedeliveries(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ack.Sockets) != 2 || ack.Sockets[0] == ack.Sockets[1] {
+		t.Fatalf("deliveries on connections %v; want one on each replica's", ack.Sockets)
+	}
+	clickAnswers := func() []slackemu.ResponseURLPost {
+		var out []slackemu.ResponseURLPost
+		for _, p := range emu.ResponseURLPosts() {
+			if p.Kind == "block_actions" && p.MessageTS == previewTS {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	testutil.EventuallyWithin(t, 30*time.Second, "the redelivered click to be handled", func() bool {
+		return a.app.Bot().Redelivered()+b.app.Bot().Redelivered() > 0 || len(clickAnswers()) > 1
+	})
+	waitFor(t, emu, "the answer to the click", func() bool { return len(clickAnswers()) > 0 })
+	var got []string
+	for _, p := range clickAnswers() {
+		got = append(got, p.Text)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "added r1") {
+		t.Fatalf("answers to the click: %q; want one saying the rule was added", got)
+	}
+	rs, err := a.app.Store().Rules()
+	if err != nil || len(rs.Rules) != 1 {
+		t.Fatalf("rules %+v, %v", rs.Rules, err)
+	}
+	if log, err := a.app.Store().AuditLog(10); err != nil || len(log) != 1 {
+		t.Fatalf("audit log %+v, %v; want the change once", log, err)
+	}
 }
