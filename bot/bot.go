@@ -144,7 +144,10 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		jobs:  make(chan func(context.Context), 256),
 	}
 	b.current.Store(&router)
-	b.commands = newCommands(opts.Command, opts.Commands, api, b.sm, b.SetRouter, opts.Now, log)
+	b.commands = newCommands(opts.Command, opts.Commands, api, b.sm, st, func() {
+		b.redelivered.Add(1)
+		b.opts.Metrics.Redelivery()
+	}, b.SetRouter, opts.Now, log)
 	b.deliverer = &deliverer{
 		api:       api,
 		calls:     calls,

@@ -79,50 +79,72 @@ type CommandOptions struct {
 // Limits of the command's work.
 const (
 	commandQueue    = 64
-	previewQueue    = 4
+	readWorkers     = 2
 	maxPreviewPosts = 200_000
 	maxHistoryScan  = 50_000
-	rememberAcks    = 256
 	groupCacheTTL   = time.Minute
-	slackCallLimit  = 2 * time.Second // calls made before an ack: Slack wants it within 3 s
+	// slackCallLimit bounds a Slack call a command waits on. Commands are
+	// acked before they run, so this is the user's patience, not Slack's
+	// 3 s ack deadline.
+	slackCallLimit = 10 * time.Second
 )
 
-// commands answers the /route slash command and the Apply button. One
-// worker handles commands in arrival order, so changes never interleave;
-// previews, which replay stored posts, run on a second worker and answer
-// through the command's response_url.
+// EnvelopeLog remembers the Socket Mode envelopes handled, in the store
+// every replica shares.
+type EnvelopeLog interface {
+	// FirstSeen records key as handled and reports whether it was new.
+	FirstSeen(key string) (bool, error)
+}
+
+// commands answers the /route slash command and the Apply button. Every
+// request is acked at once, from the event loop, and answered later through
+// its response_url, so a slow command never holds up the acks of the next
+// ones (Slack redelivers what is not acked within 3 s). Changes to routing
+// run on one worker, in arrival order, so they never interleave; commands
+// that only read run on their own workers, so a long preview holds up no
+// change. Each envelope is recorded in the shared store before it runs, so
+// a redelivery, here or at another replica, runs nothing; a process that
+// stops between the ack and the run loses that command (the user sees no
+// answer and runs it again) rather than running it twice.
 type commands struct {
-	name  string // "/route"
-	opts  CommandOptions
-	api   *slack.Client
-	sm    *socketmode.Client
-	swap  func(Router)
-	now   func() time.Time
-	log   zerolog.Logger
-	queue chan socketmode.Event
-	slow  chan func(context.Context)
+	name        string // "/route"
+	opts        CommandOptions
+	api         *slack.Client
+	sm          *socketmode.Client
+	envelopes   EnvelopeLog
+	redelivered func() // counts a redelivery recognised
+	swap        func(Router)
+	now         func() time.Time
+	log         zerolog.Logger
+	changes     chan commandJob // changes to routing, Apply clicks
+	reads       chan commandJob // everything else
 
-	// Touched by the command worker only.
-	acks     map[string]payload // envelope id → ack payload, for redeliveries
-	ackOrder []string
-
-	groupMu sync.Mutex // both workers ask who is an admin
+	groupMu sync.Mutex // the workers ask who is an admin
 	groupAt time.Time
 	group   []string
 }
 
-func newCommands(name string, opts CommandOptions, api *slack.Client, sm *socketmode.Client, swap func(Router), now func() time.Time, log zerolog.Logger) *commands {
+// commandJob is one acked request waiting to run.
+type commandJob struct {
+	key         string // the envelope's key in the EnvelopeLog
+	responseURL string
+	run         func(context.Context)
+}
+
+func newCommands(name string, opts CommandOptions, api *slack.Client, sm *socketmode.Client, envelopes EnvelopeLog, redelivered func(),
+	swap func(Router), now func() time.Time, log zerolog.Logger) *commands {
 	return &commands{
-		name:  name,
-		opts:  opts,
-		api:   api,
-		sm:    sm,
-		swap:  swap,
-		now:   now,
-		log:   log.With().Str("component", "commands").Logger(),
-		queue: make(chan socketmode.Event, commandQueue),
-		slow:  make(chan func(context.Context), previewQueue),
-		acks:  make(map[string]payload),
+		name:        name,
+		opts:        opts,
+		api:         api,
+		sm:          sm,
+		envelopes:   envelopes,
+		redelivered: redelivered,
+		swap:        swap,
+		now:         now,
+		log:         log.With().Str("component", "commands").Logger(),
+		changes:     make(chan commandJob, commandQueue),
+		reads:       make(chan commandJob, commandQueue),
 	}
 }
 
@@ -146,48 +168,108 @@ func (h *commands) accepts(evt socketmode.Event) bool {
 	return false
 }
 
-// enqueue hands evt to the worker without blocking the event loop; when
-// the queue is full the user is told to try again.
+// enqueue acks evt at once and hands its work to a worker; it never blocks
+// the event loop. When the queue is full the ack itself tells the user to
+// try again: Slack shows a slash command's ack payload.
 func (h *commands) enqueue(ctx context.Context, evt socketmode.Event) {
-	select {
-	case h.queue <- evt:
-	default:
+	id := evt.Request.EnvelopeID
+	job, change, ok := h.job(evt)
+	if !ok {
+		h.ack(ctx, id, nil)
+		return
+	}
+	q := h.reads
+	if change {
+		q = h.changes
+	}
+	// The event loop is the only sender, so room now is room at the send.
+	if len(q) == cap(q) {
 		var p any
 		if evt.Type == socketmode.EventTypeSlashCommand {
 			p = replyf(":hourglass: socialroute is busy with other commands; please try again in a moment.").payload()
 		}
-		h.ack(ctx, evt.Request.EnvelopeID, p)
+		h.ack(ctx, id, p)
+		return
 	}
+	h.ack(ctx, id, nil)
+	q <- job
 }
 
-// run works through commands until ctx ends, and returns once both workers
-// have stopped.
-func (h *commands) run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case job := <-h.slow:
-				job(ctx)
+// job makes the work for evt and tells whether it changes routing; ok is
+// false when there is nothing to do.
+func (h *commands) job(evt socketmode.Event) (job commandJob, change, ok bool) {
+	id := evt.Request.EnvelopeID
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		inv := invocation{user: data.UserID, channel: data.ChannelID, responseURL: data.ResponseURL,
+			raw: strings.TrimSpace(h.name + " " + unescapeSlack(data.Text))}
+		c, err := ParseCommand(data.Text)
+		change = err == nil && changes[c.Verb]
+		return commandJob{key: id + "/command", responseURL: inv.responseURL, run: func(ctx context.Context) {
+			h.respond(ctx, inv.responseURL, h.execute(ctx, inv, data.Text))
+		}}, change, true
+	case slack.InteractionCallback:
+		var pending []string
+		for _, a := range data.ActionCallback.BlockActions {
+			if a.ActionID == ActionApply {
+				pending = append(pending, a.Value)
 			}
 		}
-	})
-	defer wg.Wait()
+		if len(pending) == 0 {
+			return commandJob{}, false, false
+		}
+		inv := invocation{user: data.User.ID, channel: data.Channel.ID, responseURL: data.ResponseURL}
+		// The key is the one clicks on routed messages use: envelope and action.
+		return commandJob{key: id + "/" + ActionApply, responseURL: inv.responseURL, run: func(ctx context.Context) {
+			for _, p := range pending {
+				h.respond(ctx, inv.responseURL, h.apply(ctx, inv, p))
+			}
+		}}, true, true
+	}
+	return commandJob{}, false, false
+}
+
+// run works through commands until ctx ends, and returns once every worker
+// has stopped. Work still queued then is dropped: it was acked, and its
+// user gets no answer.
+func (h *commands) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { h.work(ctx, h.changes) })
+	for range readWorkers {
+		wg.Go(func() { h.work(ctx, h.reads) })
+	}
+	wg.Wait()
+}
+
+func (h *commands) work(ctx context.Context, q <-chan commandJob) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case evt := <-h.queue:
-			switch evt.Type {
-			case socketmode.EventTypeSlashCommand:
-				h.slash(ctx, evt)
-			case socketmode.EventTypeInteractive:
-				h.click(ctx, evt)
-			}
+		case job := <-q:
+			h.do(ctx, job)
 		}
 	}
+}
+
+// do runs job unless its envelope was handled before, here or at another
+// replica. The envelope is recorded first: a crash before the run loses
+// the command, and never runs it twice.
+func (h *commands) do(ctx context.Context, job commandJob) {
+	first, err := h.envelopes.FirstSeen(job.key)
+	if err != nil {
+		h.log.Error().Err(err).Str("envelope", job.key).Msg("record command envelope; not running it")
+		h.respond(ctx, job.responseURL, replyf(":warning: socialroute could not record this request, so it did not carry it out. Please try again in a moment."))
+		return
+	}
+	if !first {
+		if h.redelivered != nil {
+			h.redelivered()
+		}
+		h.log.Debug().Str("envelope", job.key).Msg("redelivered command ignored")
+		return
+	}
+	job.run(ctx)
 }
 
 func (h *commands) ack(ctx context.Context, envelopeID string, p any) {
@@ -203,52 +285,6 @@ type invocation struct {
 	raw           string // as typed, for the audit log: "/route add pr keyword recall"
 }
 
-func (h *commands) slash(ctx context.Context, evt socketmode.Event) {
-	id := evt.Request.EnvelopeID
-	if p, ok := h.acks[id]; ok { // Slack redelivered: answer the same, do nothing twice
-		h.ack(ctx, id, p)
-		return
-	}
-	cmd, ok := evt.Data.(slack.SlashCommand)
-	if !ok {
-		h.ack(ctx, id, nil)
-		return
-	}
-	inv := invocation{user: cmd.UserID, channel: cmd.ChannelID, responseURL: cmd.ResponseURL,
-		raw: strings.TrimSpace(h.name + " " + unescapeSlack(cmd.Text))}
-	p := h.execute(ctx, inv, cmd.Text).payload()
-	h.remember(id, p)
-	h.ack(ctx, id, p)
-}
-
-func (h *commands) remember(envelopeID string, p payload) {
-	h.acks[envelopeID] = p
-	h.ackOrder = append(h.ackOrder, envelopeID)
-	if len(h.ackOrder) > rememberAcks {
-		delete(h.acks, h.ackOrder[0])
-		h.ackOrder = h.ackOrder[1:]
-	}
-}
-
-// click handles the Apply button: ack at once (block actions carry no
-// answer), then apply and answer through the response_url.
-func (h *commands) click(ctx context.Context, evt socketmode.Event) {
-	id := evt.Request.EnvelopeID
-	h.ack(ctx, id, nil)
-	if _, seen := h.acks[id]; seen {
-		return
-	}
-	h.remember(id, payload{})
-	cb, _ := evt.Data.(slack.InteractionCallback)
-	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID != ActionApply {
-			continue
-		}
-		inv := invocation{user: cb.User.ID, channel: cb.Channel.ID, responseURL: cb.ResponseURL}
-		h.respond(ctx, inv.responseURL, h.apply(ctx, inv, a.Value))
-	}
-}
-
 // respond posts r to a response_url, as an ephemeral for the user.
 func (h *commands) respond(ctx context.Context, url string, r reply) {
 	if url == "" {
@@ -262,7 +298,7 @@ func (h *commands) respond(ctx context.Context, url string, r reply) {
 	}
 }
 
-// execute runs one command and returns the answer to ack with.
+// execute runs one command and returns its answer.
 func (h *commands) execute(ctx context.Context, inv invocation, text string) reply {
 	c, err := ParseCommand(text)
 	if err != nil {
@@ -290,7 +326,7 @@ func (h *commands) execute(ctx context.Context, inv invocation, text string) rep
 	case "test":
 		return h.test(c.Text)
 	case "preview":
-		return h.startPreview(ctx, inv, c)
+		return h.preview(ctx, inv, c)
 	case "audit":
 		return h.audit(c.N)
 	case "stats":

@@ -55,7 +55,7 @@ func BenchmarkPreview(b *testing.B) {
 		cfg := routing.Config{Departments: base.Departments(), TriageChannel: base.TriageChannel(), MinConfidence: base.MinConfidence(), Rules: rs.Rules}
 		return base.With(cfg)
 	}
-	h := newCommands("/route", CommandOptions{Store: st, BuildRouter: build, Admins: []string{"U1"}}, nil, nil, func(Router) {}, time.Now, zerolog.Nop())
+	h := newCommands("/route", CommandOptions{Store: st, BuildRouter: build, Admins: []string{"U1"}}, nil, nil, st, nil, func(Router) {}, time.Now, zerolog.Nop())
 	c, err := ParseCommand("preview add legal keyword lawsuit")
 	if err != nil {
 		b.Fatal(err)

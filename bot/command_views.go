@@ -123,19 +123,6 @@ func (h *commands) test(text string) reply {
 	return out
 }
 
-// startPreview queues the replay and answers at once; the result follows
-// through the response_url.
-func (h *commands) startPreview(ctx context.Context, inv invocation, c Command) reply {
-	job := func(ctx context.Context) { h.respond(ctx, inv.responseURL, h.preview(ctx, inv, c)) }
-	select {
-	case h.slow <- job:
-		return replyf(":mag: Replaying the posts of the last %s through `%s`… the answer follows here in a moment.",
-			windowText(c.Window), display(*c.Change))
-	default:
-		return replyf(":hourglass: Other previews are running; please try again in a moment.")
-	}
-}
-
 // previewExamples is how many posts a preview shows.
 const previewExamples = 5
 

@@ -32,10 +32,66 @@ type envelope struct {
 // connected), waits for its ack and returns it. An envelope not acked
 // within AckTimeout is redelivered with retry_attempt+1 and retry_reason
 // "timeout", up to 3 times; after that PushEnvelope returns ErrNotAcked.
-// Any ack for the envelope ID counts, from any connection. ctx bounds the
-// whole exchange.
+// A redelivery goes to another connection than the attempt before it when
+// there is one: Slack may hand it to any of the app's connections. Any ack
+// for the envelope ID counts, from any connection. ctx bounds the whole
+// exchange.
 func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawMessage) (Ack, error) {
-	id := newEnvelopeID()
+	env := envelope{
+		EnvelopeID:             newEnvelopeID(),
+		Type:                   typ,
+		Payload:                payload,
+		AcceptsResponsePayload: acceptsResponsePayload(typ, payload),
+	}
+	return s.push(ctx, env, 0, "")
+}
+
+// Redeliver sends an envelope pushed before once more, with the same
+// envelope_id, the next retry_attempt and retry_reason "timeout", and
+// waits for its ack: what Slack does when an ack never reached it, e.g.
+// because it was lost with the connection. It goes to another connection
+// than the envelope's last one when there is one. The ack's payload is not
+// shown (Slack told the user the command timed out).
+func (s *Server) Redeliver(ctx context.Context, envelopeID string) (Ack, error) {
+	s.mu.Lock()
+	sent, ok := s.sent[envelopeID]
+	s.mu.Unlock()
+	if !ok {
+		return Ack{}, fmt.Errorf("envelope %s: %w", envelopeID, ErrNotFound)
+	}
+	if sent.env.RetryAttempt >= maxRetries {
+		return Ack{}, fmt.Errorf("envelope %s was delivered %d times already; Slack gives up after that", envelopeID, maxRetries+1)
+	}
+	return s.push(ctx, sent.env, sent.env.RetryAttempt+1, sent.socket)
+}
+
+// sentEnvelope is the last delivery of an envelope, for Redeliver.
+type sentEnvelope struct {
+	env    envelope
+	socket string
+}
+
+// rememberEnvelopes is how many recent envelopes Redeliver can resend.
+const rememberEnvelopes = 4096
+
+// remember records the last delivery of env, for Redeliver.
+func (s *Server) remember(env envelope, socket string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sent[env.EnvelopeID]; !ok {
+		s.sentOrder = append(s.sentOrder, env.EnvelopeID)
+		if len(s.sentOrder) > rememberEnvelopes {
+			delete(s.sent, s.sentOrder[0])
+			s.sentOrder = s.sentOrder[1:]
+		}
+	}
+	s.sent[env.EnvelopeID] = sentEnvelope{env: env, socket: socket}
+}
+
+// push delivers env from retry_attempt first on, redelivering until it is
+// acked in time; avoid is the connection of an earlier delivery.
+func (s *Server) push(ctx context.Context, env envelope, first int, avoid string) (Ack, error) {
+	id := env.EnvelopeID
 	acks := make(chan ackFrame, 1)
 	s.mu.Lock()
 	s.pending[id] = acks
@@ -46,21 +102,20 @@ func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawM
 		s.mu.Unlock()
 	}()
 
-	env := envelope{
-		EnvelopeID:             id,
-		Type:                   typ,
-		Payload:                payload,
-		AcceptsResponsePayload: acceptsResponsePayload(typ, payload),
-	}
-	for attempt := 0; attempt <= maxRetries; attempt++ {
+	var sockets []string
+	for attempt := first; attempt <= maxRetries; attempt++ {
 		env.RetryAttempt = attempt
+		env.RetryReason = ""
 		if attempt > 0 {
 			env.RetryReason = "timeout"
 		}
-		socket, err := s.deliver(ctx, env)
+		socket, err := s.deliver(ctx, env, avoid)
 		if err != nil {
 			return Ack{}, err
 		}
+		avoid = socket
+		sockets = append(sockets, socket)
+		s.remember(env, socket)
 		timer := time.NewTimer(s.opts.AckTimeout)
 		select {
 		case f := <-acks:
@@ -68,10 +123,10 @@ func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawM
 			s.mu.Lock()
 			extra := s.redeliveries
 			s.mu.Unlock()
-			if attempt < extra && attempt < maxRetries {
+			if attempt-first < extra && attempt < maxRetries {
 				continue // pretend the ack came too late
 			}
-			return Ack{EnvelopeID: id, Payload: f.Payload, Attempts: attempt + 1, Socket: socket}, nil
+			return Ack{EnvelopeID: id, Payload: f.Payload, Attempts: attempt + 1, Socket: socket, Sockets: sockets, Seq: f.seq}, nil
 		case <-timer.C:
 			s.logf("slackemu: envelope %s not acked within %s", id, s.opts.AckTimeout)
 		case <-ctx.Done():
@@ -82,7 +137,7 @@ func (s *Server) PushEnvelope(ctx context.Context, typ string, payload json.RawM
 			return Ack{}, ErrClosed
 		}
 	}
-	return Ack{EnvelopeID: id, Attempts: maxRetries + 1}, fmt.Errorf("envelope %s (%s): %w", id, typ, ErrNotAcked)
+	return Ack{EnvelopeID: id, Attempts: maxRetries + 1, Sockets: sockets}, fmt.Errorf("envelope %s (%s): %w", id, env.Type, ErrNotAcked)
 }
 
 // SetRedeliveries makes every envelope pushed from now on arrive n more
@@ -95,10 +150,11 @@ func (s *Server) SetRedeliveries(n int) {
 	s.mu.Unlock()
 }
 
-// deliver writes env to the next connection in turn, waiting for one when
-// none is connected and moving on to another when a write fails, and
-// returns the id of the connection that took it.
-func (s *Server) deliver(ctx context.Context, env envelope) (string, error) {
+// deliver writes env to the next connection in turn (skipping the one
+// named avoid while there are others), waiting for one when none is
+// connected and moving on to another when a write fails, and returns the
+// id of the connection that took it.
+func (s *Server) deliver(ctx context.Context, env envelope, avoid string) (string, error) {
 	for {
 		s.mu.Lock()
 		var c *wsConn
@@ -111,6 +167,10 @@ func (s *Server) deliver(ctx context.Context, env envelope) (string, error) {
 		if len(live) > 0 {
 			c = live[s.rr%len(live)]
 			s.rr++
+			if c.id == avoid && len(live) > 1 {
+				c = live[s.rr%len(live)]
+				s.rr++
+			}
 		}
 		s.mu.Unlock()
 		if c == nil {
@@ -187,8 +247,11 @@ func (s *Server) PushEvent(ctx context.Context, event json.RawMessage) (Ack, err
 
 // PushSlashCommand pushes a slash command invocation and returns the bot's
 // ack; its payload (text, blocks, response_type) is shown like Slack does:
-// to the user as an ephemeral, or in the channel for "in_channel". The
-// command carries a response_url whose POSTs ResponseURLPosts records.
+// to the user as an ephemeral, or in the channel for "in_channel" — but
+// only when the first delivery was acked in time: after a timeout Slack has
+// told the user the command failed, and a late ack shows nothing. The
+// command carries a response_url (Ack.ResponseURL) whose POSTs
+// ResponseURLPosts records.
 func (s *Server) PushSlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error) {
 	if cmd.UserID == "" {
 		cmd.UserID = DefaultUserID
@@ -230,10 +293,13 @@ func (s *Server) PushSlashCommand(ctx context.Context, cmd SlashCommand) (Ack, e
 		return Ack{}, fmt.Errorf("encode slash command: %w", err)
 	}
 	ack, err := s.PushEnvelope(ctx, TypeSlashCommands, payload)
+	ack.ResponseURL = responseURL
 	if err != nil {
 		return ack, err
 	}
-	s.showAckPayload(target, ack.Payload)
+	if ack.Attempts == 1 {
+		s.showAckPayload(target, ack.Payload)
+	}
 	return ack, nil
 }
 

@@ -15,7 +15,16 @@ type responseTarget struct {
 	channel   string
 	user      string
 	messageTS string
+	issued    time.Time
+	uses      int // POSTs accepted so far
 }
+
+// Slack accepts at most five POSTs to a response_url, within 30 minutes of
+// the invocation it came with.
+const (
+	responseURLUses     = 5
+	responseURLLifetime = 30 * time.Minute
+)
 
 // responseBody is a response_url POST or a slash command's ack payload, as
 // slack-go sends them (a slack.Msg).
@@ -31,6 +40,7 @@ type responseBody struct {
 // newResponseURLLocked issues a response_url. Callers hold s.mu.
 func (s *Server) newResponseURLLocked(t responseTarget) string {
 	id := fmt.Sprintf("%d-%s", s.nextIDLocked(), randomHex(8))
+	t.issued = time.Now()
 	s.responses[id] = t
 	return s.baseURL + "/response/" + id
 }
@@ -38,11 +48,14 @@ func (s *Server) newResponseURLLocked(t responseTarget) string {
 // handleResponseURL records a POST to a response_url and shows it: replacing
 // or deleting the original message of a block action, posting in the
 // channel for response_type "in_channel", else as an ephemeral to the user.
+// A URL takes five POSTs within 30 minutes; later ones are refused and
+// show nothing.
 func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
 	s.mu.Lock()
-	t, ok := s.responses[r.PathValue("id")]
+	t, ok := s.responses[id]
 	s.mu.Unlock()
-	if !ok {
+	if !ok || time.Since(t.issued) > responseURLLifetime {
 		writeJSON(w, http.StatusNotFound, obj{"ok": false, "error": "expired_url"})
 		return
 	}
@@ -56,6 +69,15 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	t = s.responses[id]
+	if t.uses >= responseURLUses {
+		s.mu.Unlock()
+		s.logf("slackemu: response_url for %s in %s used %d times already", t.kind, t.channel, t.uses)
+		writeJSON(w, http.StatusNotFound, obj{"ok": false, "error": "used_url"})
+		return
+	}
+	t.uses++
+	s.responses[id] = t
 	s.posts = append(s.posts, ResponseURLPost{
 		URL:             s.baseURL + r.URL.Path,
 		Kind:            t.kind,
@@ -67,6 +89,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		ReplaceOriginal: rb.ReplaceOriginal,
 		DeleteOriginal:  rb.DeleteOriginal,
 		Body:            body,
+		Seq:             s.nextIDLocked(),
 	})
 	s.showLocked(t, rb)
 	s.notifyLocked()

@@ -47,6 +47,10 @@ type Server struct {
 	rr      int
 	pings   int
 	pending map[string]chan ackFrame
+	// sent holds the last delivery of recent envelopes, oldest first in
+	// sentOrder, for Redeliver.
+	sent      map[string]sentEnvelope
+	sentOrder []string
 	// redeliveries is how many extra times every envelope is sent even
 	// though it was acked, as Slack does when an ack reaches it late.
 	redeliveries int
@@ -94,6 +98,7 @@ func New(opts Options) *Server {
 		responses: make(map[string]responseTarget),
 		tickets:   make(map[string]bool),
 		pending:   make(map[string]chan ackFrame),
+		sent:      make(map[string]sentEnvelope),
 		quit:      make(chan struct{}),
 		// Slack's client dials with Origin https://api.slack.com; any origin
 		// is fine for a loopback emulator.

@@ -51,6 +51,7 @@ func (c *wsConn) closeGracefully() {
 type ackFrame struct {
 	EnvelopeID string          `json:"envelope_id"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
+	seq        int64           // when it arrived, in the emulator's sequence
 }
 
 // appsConnectionsOpen hands out a fresh, single-use WebSocket URL, like
@@ -167,6 +168,7 @@ func (s *Server) readAcks(c *wsConn) {
 			continue
 		}
 		s.mu.Lock()
+		f.seq = s.nextIDLocked()
 		if ch, ok := s.pending[f.EnvelopeID]; ok {
 			select {
 			case ch <- f:

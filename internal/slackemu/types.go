@@ -142,6 +142,8 @@ type ResponseURLPost struct {
 	DeleteOriginal  bool
 	// Body is the JSON body as received.
 	Body json.RawMessage
+	// Seq places the POST among the emulator's other events (see Ack.Seq).
+	Seq int64
 }
 
 // Ack is the bot's acknowledgement of an envelope.
@@ -155,6 +157,14 @@ type Ack struct {
 	// Socket is the id of the connection the envelope was last sent on;
 	// with several apps' connections, it tells which one handled it.
 	Socket string
+	// Sockets are the connections of every delivery, in order.
+	Sockets []string
+	// Seq places the ack among the emulator's other events: it is larger
+	// than the Seq of everything that happened before the ack arrived
+	// (ResponseURLPost.Seq, other acks).
+	Seq int64
+	// ResponseURL is the response_url a slash command carried.
+	ResponseURL string
 }
 
 // Fault changes the answers of one Web API method until cleared.
