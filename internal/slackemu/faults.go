@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,13 +50,9 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 	return taken, true
 }
 
-// applyFault answers the request if a fault says so and reports whether it
+// applyFault answers the request as fault f says and reports whether it
 // did. A Delay alone only slows the call down; it still gets a real answer.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string) bool {
-	f, ok := s.takeFault(method)
-	if !ok {
-		return false
-	}
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, method string, f Fault) bool {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
@@ -112,4 +109,27 @@ func (s *Server) SetTokens(bot, app string) {
 	}
 	s.revoked = false
 	s.notifyLocked()
+}
+
+// heldAnswer keeps a method's answer for a fault with AfterEffect, which
+// decides afterwards whether the caller gets it.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newHeldAnswer() *heldAnswer { return &heldAnswer{header: http.Header{}, status: http.StatusOK} }
+
+func (h *heldAnswer) Header() http.Header         { return h.header }
+func (h *heldAnswer) Write(b []byte) (int, error) { return h.body.Write(b) }
+func (h *heldAnswer) WriteHeader(status int)      { h.status = status }
+
+// writeTo sends the held answer to w.
+func (h *heldAnswer) writeTo(w http.ResponseWriter) {
+	for k, v := range h.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }

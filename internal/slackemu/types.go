@@ -169,6 +169,12 @@ type Fault struct {
 	Status int
 	// Error answers HTTP 200 {"ok":false,"error":Error}.
 	Error string
+	// AfterEffect lets the call take effect first and applies the fault to
+	// its answer only: the caller cannot tell whether it did. With Delay
+	// alone the real answer comes late (a caller's timeout may end the
+	// wait first); with RateLimit, Status or Error the change stays made
+	// although the answer says it failed.
+	AfterEffect bool
 }
 
 // SlashCommand is an invocation of a slash command by a user. Empty fields

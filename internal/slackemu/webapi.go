@@ -63,9 +63,25 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	s.mu.Unlock()
 
-	if s.applyFault(w, r, name) {
+	f, faulty := s.takeFault(name)
+	switch {
+	case faulty && f.AfterEffect:
+		// The method runs first and its answer is held, so the fault
+		// decides only what the caller hears.
+		held := newHeldAnswer()
+		s.serveMethod(held, r, name)
+		if !s.applyFault(w, r, name, f) {
+			held.writeTo(w)
+		}
+		return
+	case faulty && s.applyFault(w, r, name, f):
 		return
 	}
+	s.serveMethod(w, r, name)
+}
+
+// serveMethod parses, authenticates and dispatches one Web API call.
+func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, name string) {
 	m, ok := methods[name]
 	if !ok {
 		s.logf("slackemu: %s: unknown_method", name)

@@ -400,6 +400,39 @@ func TestFaults(t *testing.T) {
 			t.Errorf("slow call took %s", d)
 		}
 	})
+	t.Run("after effect: posted, answered 503", func(t *testing.T) {
+		before := len(emu.Messages("C1"))
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Status: http.StatusServiceUnavailable, AfterEffect: true})
+		var sc slack.StatusCodeError
+		if err := post(testCtx(t)); !errors.As(err, &sc) || sc.Code != http.StatusServiceUnavailable {
+			t.Fatalf("err = %v, want StatusCodeError 503", err)
+		}
+		if got := len(emu.Messages("C1")); got != before+1 {
+			t.Fatalf("%d messages after a post answered 503 after its effect, want %d", got, before+1)
+		}
+	})
+	t.Run("after effect: posted, answer later than the caller waits", func(t *testing.T) {
+		before := len(emu.Messages("C1"))
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Delay: time.Minute, AfterEffect: true})
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := post(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want deadline exceeded", err)
+		}
+		if got := len(emu.Messages("C1")); got != before+1 {
+			t.Fatalf("%d messages after a timed-out post that took effect, want %d", got, before+1)
+		}
+	})
+	t.Run("after effect: delay alone gives the real answer", func(t *testing.T) {
+		emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Delay: 20 * time.Millisecond, AfterEffect: true})
+		_, ts, err := api.PostMessageContext(testCtx(t), "C1", slack.MsgOptionText("late", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := emu.Message("C1", ts); !ok || m.Text != "late" {
+			t.Fatalf("answer names ts %s, stored: %+v", ts, m)
+		}
+	})
 	t.Run("delay alone still answers", func(t *testing.T) {
 		emu.InjectFault("auth.test", slackemu.Fault{Times: 1, Delay: 20 * time.Millisecond})
 		if _, err := api.AuthTestContext(testCtx(t)); err != nil {
