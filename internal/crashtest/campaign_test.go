@@ -25,7 +25,7 @@ import (
 var (
 	campaignRounds = flag.Int("campaign.rounds", 2, "rounds of TestCampaign, each with its own daemon, emulator and database")
 	campaignSeed   = flag.Uint64("campaign.seed", 0, "seed of TestCampaign's first round (round i uses seed+i); 0 picks one from the clock")
-	campaignPosts  = flag.Int("campaign.posts", 100, "posts sent in each round of TestCampaign (about)")
+	campaignPosts  = flag.Int("campaign.posts", 60, "posts sent in each round of TestCampaign (about)")
 )
 
 // Deadlines of a round: generous, for a loaded 2-core machine.
@@ -51,6 +51,15 @@ func TestCampaign(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano()) % 1_000_000_000
 	}
+	// A long campaign needs a -timeout to match; say so now rather than
+	// be stopped by the default 10 minutes half-way through.
+	if deadline, ok := t.Deadline(); ok {
+		need := time.Duration(*campaignRounds) * roundBudget(*campaignPosts)
+		if left := time.Until(deadline); need > left {
+			t.Fatalf("%d rounds of %d posts may take %s, but -timeout leaves %s: run with -timeout %s",
+				*campaignRounds, *campaignPosts, need, left.Round(time.Second), (need + need/2).Round(time.Minute))
+		}
+	}
 	for i := range *campaignRounds {
 		s := seed + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
@@ -59,6 +68,12 @@ func TestCampaign(t *testing.T) {
 			runRound(t, s, *campaignPosts)
 		})
 	}
+}
+
+// roundBudget is how long a round of posts posts may take on a slow
+// machine: the stream, then the drain at the paced channels' rate.
+func roundBudget(posts int) time.Duration {
+	return 20*time.Second + time.Duration(posts)*200*time.Millisecond
 }
 
 // round is one round's world: the emulator, the daemon and what the test
@@ -119,7 +134,9 @@ func runRound(t *testing.T, seed uint64, posts int) {
 
 	r.d.start(t)
 	testutil.EventuallyWithin(t, time.Minute, "the daemon ready", func() bool { return r.d.role() != "" })
+	began := time.Now()
 	r.drive(posts)
+	streamed := time.Since(began)
 
 	// Faults stop; the daemon runs on until every sender has its answer
 	// and the outbox is empty.
@@ -141,7 +158,9 @@ func runRound(t *testing.T, seed uint64, posts int) {
 	if !drained {
 		t.Errorf("/readyz after %s: %+v; want 200, outbox_pending 0, outbox_parked 0", drainTimeout, last)
 	}
+	drainedAfter := time.Since(began) - streamed
 	r.waitQuiet()
+	r.logf("stream %s, drained %s later", streamed.Round(time.Millisecond), drainedAfter.Round(time.Millisecond))
 	if err := r.d.terminate(); err != nil {
 		t.Errorf("after SIGTERM the daemon exited with %v, want status 0", err)
 	}

@@ -51,6 +51,7 @@ var (
 // sentPost is one post of the stream and what the daemon answered.
 type sentPost struct {
 	ext, text string
+	tmpl      string // the template of its text
 	body      []byte // the post as a JSON object
 	home      string // the channel its text's class goes to
 	keyword   string // a rule keyword in its text, if any
@@ -140,7 +141,7 @@ func (r *round) makePosts(n int, texts []string, home string) []*sentPost {
 			tmpl = texts[r.rng.IntN(len(texts))]
 		}
 		r.n++
-		p := &sentPost{ext: fmt.Sprintf("c%dp%d", r.seed%1000, r.n), home: home}
+		p := &sentPost{ext: fmt.Sprintf("c%dp%d", r.seed%1000, r.n), home: home, tmpl: tmpl}
 		p.text = fmt.Sprintf(tmpl, p.ext)
 		if kw := ruleKeywords[r.rng.IntN(len(ruleKeywords))]; r.rng.IntN(6) == 0 {
 			p.keyword = kw.word
