@@ -141,9 +141,6 @@ func runRound(t *testing.T, seed uint64, posts int) {
 	// Faults stop; the daemon runs on until every sender has its answer
 	// and the outbox is empty.
 	r.emu.ClearFaults()
-	if r.d.cmd == nil {
-		r.d.start(t)
-	}
 	if !wait(&r.senders, sendTimeout) {
 		t.Errorf("senders still without a 2xx after %s", sendTimeout)
 	}
