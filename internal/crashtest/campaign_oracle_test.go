@@ -404,18 +404,20 @@ func historyOf(rec store.Record) string {
 // logAbout returns the daemon's log lines about post id, for a failure
 // message.
 func (r *round) logAbout(id string) string {
-	f, err := os.Open(r.d.log.Name())
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), id) {
-			lines = append(lines, sc.Text())
+	for _, d := range r.ds {
+		f, err := os.Open(d.log.Name())
+		if err != nil {
+			continue
 		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), id) {
+				lines = append(lines, sc.Text())
+			}
+		}
+		f.Close()
 	}
 	if len(lines) > 12 {
 		lines = append(lines[:4], append([]string{"…"}, lines[len(lines)-8:]...)...)

@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialroute/socialroute/internal/etcdtest"
 	"github.com/socialroute/socialroute/internal/slackemu"
 	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/store"
@@ -26,6 +28,7 @@ var (
 	campaignRounds = flag.Int("campaign.rounds", 2, "rounds of TestCampaign, each with its own daemon, emulator and database")
 	campaignSeed   = flag.Uint64("campaign.seed", 0, "seed of TestCampaign's first round (round i uses seed+i); 0 picks one from the clock")
 	campaignPosts  = flag.Int("campaign.posts", 60, "posts sent in each round of TestCampaign (about)")
+	campaignEtcd   = flag.Bool("campaign.etcd", false, "run TestCampaign's rounds on a three-member etcd cluster with two replicas, where a crash kills the leading one")
 )
 
 // Deadlines of a round: generous, for a loaded 2-core machine.
@@ -84,8 +87,10 @@ type round struct {
 	// rng drives every choice of the workload; only the driver uses it.
 	rng *rand.Rand
 	emu *slackemu.Server
-	d   *daemon
-	db  string
+	// ds are the daemons: one on bbolt, or two replicas on etcd.
+	ds []*daemon
+	// open opens the store the daemons used, once they are stopped.
+	open func() (*store.Store, error)
 
 	ctx  context.Context // ends when the round gives up on its senders
 	reqs chan struct{}   // bounds concurrent webhook requests
@@ -112,7 +117,6 @@ func runRound(t *testing.T, seed uint64, posts int) {
 		seed:  seed,
 		rng:   rand.New(rand.NewPCG(seed, seed^0x5eed)),
 		emu:   startEmulator(t),
-		db:    filepath.Join(dir, "campaign.db"),
 		reqs:  make(chan struct{}, 8),
 		byID:  map[string]*sentPost{},
 		rules: map[string]string{},
@@ -121,19 +125,45 @@ func runRound(t *testing.T, seed uint64, posts int) {
 	// and go out as digests; small incident thresholds, so that bursts
 	// form threads; no reminders (they are not under test here) and no
 	// triage (every text's class is clear).
-	r.d = newDaemonWith(t, dir, "campaign", r.emu, daemonConfig{
-		Store:     fmt.Sprintf("{path: %q}", r.db),
+	cfg := daemonConfig{
 		Slack:     "channel_rate: 5, channel_burst: 2, digest_threshold: 6, digest_size: 4, admins: [UADMIN]",
 		Incidents: "update_every: 0s, topic_posts: 3, spike_posts: 6, spike_minutes: 15",
 		Routing:   "  min_confidence: 0",
 		Extra:     "sla: {claim_minutes: 600, resolve_minutes: 6000}",
-	})
+	}
+	if *campaignEtcd {
+		etcd := etcdtest.Start(t, 3)
+		endpoints, _ := json.Marshal(etcd.Endpoints())
+		for _, name := range []string{"r1", "r2"} {
+			cfg.Store = fmt.Sprintf(`
+  backend: etcd
+  etcd: {endpoints: %s, prefix: /campaign/, lease_ttl: 2s, request_timeout: 2s, dial_timeout: 2s, replica: %s}`, endpoints, name)
+			r.ds = append(r.ds, newDaemonWith(t, dir, name, r.emu, cfg))
+		}
+		r.open = func() (*store.Store, error) {
+			return store.OpenEtcd(store.EtcdOptions{Endpoints: etcd.Endpoints(), Prefix: "/campaign/"}, store.Options{})
+		}
+	} else {
+		db := filepath.Join(dir, "campaign.db")
+		cfg.Store = fmt.Sprintf("{path: %q}", db)
+		r.ds = []*daemon{newDaemonWith(t, dir, "campaign", r.emu, cfg)}
+		r.open = func() (*store.Store, error) { return store.Open(db, store.Options{Timeout: 5 * time.Second}) }
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout+time.Duration(posts)*time.Second)
 	defer cancel()
 	r.ctx = ctx
 
-	r.d.start(t)
-	testutil.EventuallyWithin(t, time.Minute, "the daemon ready", func() bool { return r.d.role() != "" })
+	for _, d := range r.ds {
+		d.start(t)
+	}
+	testutil.EventuallyWithin(t, time.Minute, "the daemons ready", func() bool {
+		for _, d := range r.ds {
+			if d.role() == "" {
+				return false
+			}
+		}
+		return true
+	})
 	began := time.Now()
 	r.drive(posts)
 	streamed := time.Since(began)
@@ -149,8 +179,12 @@ func runRound(t *testing.T, seed uint64, posts int) {
 	}
 	var last readiness
 	drained := testutil.Poll(drainTimeout, func() bool {
-		last = r.d.readiness()
-		return last.Code == 200 && last.Pending == 0 && last.Parked == 0
+		for _, d := range r.ds {
+			if last = d.readiness(); last.Code != 200 || last.Pending != 0 || last.Parked != 0 {
+				return false
+			}
+		}
+		return true
 	})
 	if !drained {
 		t.Errorf("/readyz after %s: %+v; want 200, outbox_pending 0, outbox_parked 0", drainTimeout, last)
@@ -158,11 +192,13 @@ func runRound(t *testing.T, seed uint64, posts int) {
 	drainedAfter := time.Since(began) - streamed
 	r.waitQuiet()
 	r.logf("stream %s, drained %s later", streamed.Round(time.Millisecond), drainedAfter.Round(time.Millisecond))
-	if err := r.d.terminate(); err != nil {
-		t.Errorf("after SIGTERM the daemon exited with %v, want status 0", err)
+	for _, d := range r.ds {
+		if err := d.terminate(); err != nil {
+			t.Errorf("after SIGTERM daemon %s exited with %v, want status 0", d.name, err)
+		}
 	}
 
-	st, err := store.Open(r.db, store.Options{Timeout: 5 * time.Second})
+	st, err := r.open()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/socialroute/socialroute/internal/slackemu"
+	"github.com/socialroute/socialroute/store"
 )
 
 // The texts of a round, by the channel their class goes to; %s is the
@@ -253,10 +254,13 @@ func (r *round) sendPosts(ps []*sentPost, array bool) {
 		}
 	}
 	r.mu.Unlock()
+	// With replicas, a sender moves on to the next one when a request
+	// fails, as a connector behind a load balancer would.
+	start := r.rng.IntN(len(r.ds))
 	r.senders.Go(func() {
-		for {
+		for try := start; ; try++ {
 			r.reqs <- struct{}{}
-			code, answer := sendBody(r.ctx, r.d.url, body)
+			code, answer := sendBody(r.ctx, r.ds[try%len(r.ds)].url, body)
 			<-r.reqs
 			if code/100 == 2 && r.answered(ps, array, code, answer) {
 				return
@@ -394,12 +398,21 @@ func (r *round) routeCommand() {
 	})
 }
 
-// crash kills the daemon with SIGKILL and starts it again after a while.
+// crash kills a daemon with SIGKILL and starts it again after a while:
+// with replicas, the one that leads, so another takes over.
 func (r *round) crash() {
-	r.logf("SIGKILL")
-	r.d.kill()
+	d := r.ds[r.rng.IntN(len(r.ds))]
+	if len(r.ds) > 1 {
+		for _, x := range r.ds {
+			if x.role() == string(store.RoleLeader) {
+				d = x
+			}
+		}
+	}
+	r.logf("SIGKILL %s (%s)", d.name, d.role())
+	d.kill()
 	r.pause(500)
-	r.d.start(r.t)
+	d.start(r.t)
 }
 
 // chatMethods are the Slack methods the faults hit.
@@ -449,9 +462,15 @@ func (r *round) failAfterEffect() {
 }
 
 // dropSockets ends every Socket Mode connection, as a network failure
-// would; the daemon reconnects.
+// would, or asks the daemon to reconnect, as Slack does when it rotates
+// connections.
 func (r *round) dropSockets() {
-	r.logf("drop Socket Mode connections")
+	if r.rng.IntN(2) == 0 {
+		r.logf("Socket Mode: disconnect, refresh_requested")
+		r.emu.SendDisconnect("refresh_requested")
+		return
+	}
+	r.logf("Socket Mode: drop connections")
 	r.emu.DropConnections()
 }
 
