@@ -7,6 +7,10 @@
 // ordinary test suite. The full run:
 //
 //	CRASH_POSTS=10000 CRASH_ROUNDS=20 go test -run Crash -timeout 30m ./internal/crashtest/
+//
+// TestCampaign goes further: seeded rounds of every delivery path (threads,
+// digests, clicks, rule changes) under every kind of fault, checked by an
+// oracle; see campaign_test.go.
 package crashtest
 
 import (
@@ -14,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -164,6 +169,15 @@ func TestCrashNeverLosesOrDoubles(t *testing.T) {
 // send posts one signed body and returns the status (0 when the daemon was
 // unreachable) and the internal id from a 2xx answer.
 func send(ctx context.Context, url string, body []byte) (int, string) {
+	code, answer := sendBody(ctx, url, body)
+	var a struct{ ID string }
+	json.Unmarshal(answer, &a)
+	return code, a.ID
+}
+
+// sendBody posts one signed body to the generic source and returns the
+// status (0 when the daemon was unreachable) and the answer's body.
+func sendBody(ctx context.Context, url string, body []byte) (int, []byte) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/webhooks/generic", bytes.NewReader(body))
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -171,12 +185,14 @@ func send(ctx context.Context, url string, body []byte) (int, string) {
 	req.Header.Set(ingest.HeaderSignature, ingest.Sign([]byte(secret), ts, body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, ""
+		return 0, nil
 	}
 	defer resp.Body.Close()
-	var answer struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&answer)
-	return resp.StatusCode, answer.ID
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil
+	}
+	return resp.StatusCode, answer
 }
 
 // delivered counts the messages in Slack for each post id, threads included.

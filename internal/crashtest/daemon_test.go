@@ -44,10 +44,35 @@ type daemon struct {
 // emu, with storeYAML as its store section; it is killed when t ends.
 func newDaemon(t *testing.T, dir, name string, emu *slackemu.Server, storeYAML string) *daemon {
 	t.Helper()
+	return newDaemonWith(t, dir, name, emu, daemonConfig{Store: storeYAML})
+}
+
+// daemonConfig is what differs between the tests' daemons; the rest of
+// the config is the same for all.
+type daemonConfig struct {
+	// Store is the store section.
+	Store string
+	// Slack holds further keys of the slack section (default
+	// "channel_rate: 0"), Incidents those of the incidents section
+	// (default "update_every: 0s"), Routing further lines of the routing
+	// section, and Extra further top-level sections.
+	Slack, Incidents, Routing, Extra string
+}
+
+// newDaemonWith writes the config of a daemon named name in dir, talking
+// to emu, as cfg says; it is killed when t ends.
+func newDaemonWith(t *testing.T, dir, name string, emu *slackemu.Server, cfg daemonConfig) *daemon {
+	t.Helper()
+	if cfg.Slack == "" {
+		cfg.Slack = "channel_rate: 0"
+	}
+	if cfg.Incidents == "" {
+		cfg.Incidents = "update_every: 0s"
+	}
 	port := freePort(t)
 	d := &daemon{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), cfg: filepath.Join(dir, name+".yaml")}
 	err := os.WriteFile(d.cfg, fmt.Appendf(nil, `
-slack: {app_token: %s, bot_token: %s, api_url: %q, channel_rate: 0}
+slack: {app_token: %s, bot_token: %s, api_url: %q, %s}
 http: {listen: "127.0.0.1:%d", shutdown_timeout: 1s}
 store: %s
 sources: [{name: generic, format: generic, secret: %s}]
@@ -57,9 +82,11 @@ routing:
     - {name: support,   channel: C0SUPPORT,   classes: [support]}
     - {name: pr,        channel: C0PR,        classes: [reputation]}
     - {name: marketing, channel: C0MARKETING, classes: [promotional]}
-incidents: {update_every: 0s}
+%s
+incidents: {%s}
 log: {level: info}
-`, emu.AppToken(), emu.BotToken(), emu.APIURL(), port, storeYAML, secret), 0o600)
+%s
+`, emu.AppToken(), emu.BotToken(), emu.APIURL(), cfg.Slack, port, cfg.Store, secret, cfg.Routing, cfg.Incidents, cfg.Extra), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +139,32 @@ func (d *daemon) role() string {
 		return ""
 	}
 	return body.Role
+}
+
+// readiness is the daemon's /readyz answer.
+type readiness struct {
+	Status  string
+	Error   string
+	Role    string
+	Pending int `json:"outbox_pending"`
+	Parked  int `json:"outbox_parked"`
+	// Code is the HTTP status; 0 when the daemon did not answer.
+	Code int `json:"-"`
+}
+
+// readiness asks the daemon's /readyz.
+func (d *daemon) readiness() readiness {
+	var r readiness
+	resp, err := http.Get(d.url + "/readyz")
+	if err != nil {
+		return r
+	}
+	defer resp.Body.Close()
+	r.Code = resp.StatusCode
+	if json.NewDecoder(resp.Body).Decode(&r) != nil {
+		r.Code = 0
+	}
+	return r
 }
 
 var (

@@ -23,7 +23,9 @@
 //
 // Waiting is event driven: every change of state wakes WaitFor, so tests
 // never sleep. Faults (rate limits, 5xx, slow answers, Slack errors, dropped
-// sockets, disconnect requests, revoked tokens) are injected per method.
+// sockets, disconnect requests, revoked tokens) are injected per method;
+// with Fault.Apply they hit only the answer of a call that took
+// effect, so the caller cannot tell whether it did.
 //
 // The package does not depend on testing, so the demo binary can run it.
 package slackemu
