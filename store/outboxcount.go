@@ -58,8 +58,6 @@ type outboxDelta struct {
 	changes []outboxChange
 }
 
-func (d *outboxDelta) reset() { d.changes = d.changes[:0] }
-
 // entryParked reports whether outbox value v is a parked entry.
 func entryParked(v []byte) bool {
 	var e struct {
