@@ -161,6 +161,9 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	gen := newPostGen()
 
+	// The phase's end stops new requests; those under way are answered,
+	// so that every post the server stores is counted.
+	outer := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.Duration)
 	defer cancel()
 	var interval time.Duration
@@ -200,11 +203,11 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 					}
 				}
 				buf = gen.next(buf[:0])
-				code, id, err := l.send(ctx, client, buf)
+				code, id, err := l.send(outer, client, buf)
 				end := time.Now()
 				if err != nil {
-					if ctx.Err() != nil {
-						return // the phase ended during this request: not an error of the server
+					if outer.Err() != nil {
+						return // the run was cancelled during this request: not an error of the server
 					}
 					t.transport++
 					if t.firstErr == "" {
