@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -332,5 +334,26 @@ func TestRemindersInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
 		if got := replies(emu, rec.Delivery.Channel, rec.Delivery.TS); len(got) != 1 {
 			t.Errorf("thread of %s: %q, want one reminder", rec.Post.ID, got)
 		}
+	}
+}
+
+func TestAppHomeOutlivesRateLimit(t *testing.T) {
+	emu := newEmulator(t)
+	d, _ := writesDaemon(t, emu, app.Options{})
+	deliveredPost(t, d, supportPost)
+
+	emu.InjectFault("views.publish", slackemu.Fault{Times: 1, RateLimit: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev, _ := json.Marshal(map[string]any{"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "event_ts": "1.0"})
+	if _, err := emu.PushEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, "the home view", func() bool {
+		view, ok := emu.HomeView("U1")
+		return ok && strings.Contains(string(view), "*support*: 1 open, 1 unclaimed")
+	})
+	if n := emu.Calls("views.publish"); n != 2 {
+		t.Errorf("views.publish called %d times, want 2 (a 429, the view)", n)
 	}
 }
