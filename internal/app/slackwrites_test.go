@@ -305,7 +305,7 @@ func TestRemindersInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
 	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
 	d := startWith(t, loadConfig(t, emu, dbPath, emu.BotToken()), opts)
 	vipID, vip := deliveredPost(t, d, post("201", "My order is broken and I want a refund now", 250000, false)) // 15 min
-	normalID, normal := deliveredPost(t, d, supportPost)                                                       // 30 min
+	normalID, normal := deliveredPost(t, d, supportPost)                                                        // 30 min
 	restart := func() {
 		t.Helper()
 		if err := d.stop(); err != nil {
