@@ -261,17 +261,17 @@ func TestIncidentRedrawWaitsOutRateLimit(t *testing.T) {
 func TestEphemeralOutlivesRateLimit(t *testing.T) {
 	emu := newEmulator(t)
 	d, _ := writesDaemon(t, emu, app.Options{})
-	id, rec := deliveredPost(t, d, supportPost)
+	_, rec := deliveredPost(t, d, supportPost)
 	click(t, emu, rec, "U1", "claim", "")
-	testutil.Eventually(t, "the claim", func() bool { return record(t, d, id).Claimed != nil })
+	testutil.Eventually(t, "the claim shown", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
 
 	emu.InjectFault("chat.postEphemeral", slackemu.Fault{Times: 2, RateLimit: 1})
-	click(t, emu, rec, "U2", "claim", "")
+	click(t, emu, rec, "U2", "resolve", "")
 	testutil.Eventually(t, "the answer to the second claim", func() bool {
 		return len(ephemeralsFor(emu, rec.Delivery.Channel, "U2")) > 0
 	})
 	settle(t, d)
-	if got := ephemeralsFor(emu, rec.Delivery.Channel, "U2"); len(got) != 1 || got[0] != "Already claimed by <@U1>." {
+	if got := ephemeralsFor(emu, rec.Delivery.Channel, "U2"); len(got) != 1 || got[0] != "Only <@U1>, who claimed this, or an admin can do that." {
 		t.Fatalf("U2 was told %q, want it once", got)
 	}
 }
@@ -281,12 +281,12 @@ func TestEphemeralOutlivesRateLimit(t *testing.T) {
 func TestSlowlyAnsweredEphemeralIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
 	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
-	id, rec := deliveredPost(t, d, supportPost)
+	_, rec := deliveredPost(t, d, supportPost)
 	click(t, emu, rec, "U1", "claim", "")
-	testutil.Eventually(t, "the claim", func() bool { return record(t, d, id).Claimed != nil })
+	testutil.Eventually(t, "the claim shown", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
 
 	emu.InjectFault("chat.postEphemeral", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute})
-	click(t, emu, rec, "U2", "claim", "")
+	click(t, emu, rec, "U2", "resolve", "")
 	testutil.Eventually(t, "the ephemeral call given up", func() bool {
 		return strings.Contains(d.logs.String(), "ephemeral reply failed")
 	})
