@@ -267,7 +267,7 @@ func TestEphemeralOutlivesRateLimit(t *testing.T) {
 
 	emu.InjectFault("chat.postEphemeral", slackemu.Fault{Times: 2, RateLimit: 1})
 	click(t, emu, rec, "U2", "resolve", "")
-	testutil.Eventually(t, "the answer to the second claim", func() bool {
+	testutil.Eventually(t, "the answer to the resolve by someone else", func() bool {
 		return len(ephemeralsFor(emu, rec.Delivery.Channel, "U2")) > 0
 	})
 	settle(t, d)
