@@ -22,6 +22,11 @@ import (
 // limited to that write's text, where other writes share the method) and
 // sees the effect in Slack exactly once.
 
+// clientTimeout is the daemon's Slack request timeout in tests of slow
+// answers: short, yet long enough for the emulator to carry out the call
+// before the client gives up, even on a loaded machine.
+const clientTimeout = 3 * time.Second
+
 // writesDaemon starts a daemon on a settable clock that sweeps for
 // reminders every few milliseconds; extra is appended to the config.
 func writesDaemon(t *testing.T, emu *slackemu.Server, opts app.Options, extra ...string) (*daemon, *clock) {
@@ -98,7 +103,7 @@ func TestResolveReminderOutlivesRateLimit(t *testing.T) {
 // not wait for the slow answer.
 func TestSlowlyAnsweredReminderIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
+	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "Nobody has claimed"})
@@ -166,7 +171,7 @@ func TestEscalationOutlivesRateLimit(t *testing.T) {
 // finds the message and records it instead of posting it twice.
 func TestUnconfirmedEscalationIsFinishedOnce(t *testing.T) {
 	emu := newEmulator(t)
-	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second, SlackWriteDeadline: 3 * time.Second})
+	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout, SlackWriteDeadline: 6 * time.Second})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "escalated a"})
@@ -197,7 +202,7 @@ func TestUnconfirmedEscalationIsFinishedOnce(t *testing.T) {
 // and records it, once.
 func TestSlowlyAnsweredEscalationIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
+	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "escalated a"})
@@ -280,7 +285,7 @@ func TestEphemeralOutlivesRateLimit(t *testing.T) {
 // not sent again, so it is never shown twice.
 func TestSlowlyAnsweredEphemeralIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
+	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
 	_, rec := deliveredPost(t, d, supportPost)
 	click(t, emu, rec, "U1", "claim", "")
 	testutil.Eventually(t, "the claim shown", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
