@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/socialroute/socialroute/internal/app"
+	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/internal/slackemu"
 	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/store"
@@ -360,5 +361,73 @@ func TestAppHomeOutlivesRateLimit(t *testing.T) {
 	})
 	if n := emu.Calls("views.publish"); n != 2 {
 		t.Errorf("views.publish called %d times, want 2 (a 429, the view)", n)
+	}
+}
+
+// A daemon stopped while a spike alert is on its way to Slack leaves it
+// due: after a restart, an alert that reached Slack is found in the thread
+// and recorded, one that did not is posted. One alert per spike.
+func TestSpikeAlertsInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
+	emu := newEmulator(t)
+	dbPath := filepath.Join(t.TempDir(), "e2e.db")
+	clk := &clock{now: time.Now()}
+	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
+	cfg := func() *config.Config {
+		return loadConfig(t, emu, dbPath, emu.BotToken(), "incidents: {update_every: 1m, spike_posts: 3, spike_minutes: 15}")
+	}
+	d := startWith(t, cfg(), opts)
+	restart := func() {
+		t.Helper()
+		if err := d.stop(); err != nil {
+			t.Fatal(err)
+		}
+		d = startWith(t, cfg(), opts)
+	}
+	burst := func(base int, text string) string {
+		t.Helper()
+		var first string
+		for i := range 3 {
+			id := d.accept(t, post(fmt.Sprint(base+i), text, 1000, false))
+			if i == 0 {
+				first = id
+			}
+		}
+		return first
+	}
+	alerts := func(root string) []string {
+		rec, err := d.app.Store().Get(root)
+		if err != nil || rec.Delivery == nil {
+			return nil
+		}
+		return containing(replies(emu, "C0PR", rec.Delivery.TS), "Spike")
+	}
+	alertSent := func(root string) bool {
+		inc, err := d.app.Store().Incident(root)
+		return err == nil && inc.AlertTS != ""
+	}
+
+	// The first spike's alert reaches Slack, but the answer never comes.
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 10 * time.Minute, Match: "Spike"})
+	first := burst(6000, "Acme leaked my personal data and now I'm getting scam calls. #BoycottAcme")
+	waitFor(t, emu, "the first alert in Slack", func() bool { return len(alerts(first)) == 1 })
+	restart()
+	testutil.Eventually(t, "the first alert recorded", func() bool { return alertSent(first) })
+
+	// The second spike's alert hangs without reaching Slack.
+	calls := emu.Calls("chat.postMessage")
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Delay: 10 * time.Minute, Match: "Spike"})
+	second := burst(7000, "Boycott this brand: their CEO insulted veterans on live TV, a PR disaster. Share everywhere! #BoycottNow")
+	waitFor(t, emu, "the second alert on its way", func() bool { return emu.Calls("chat.postMessage") >= calls+4 })
+	if r := record(t, d, second); r.Incident != second {
+		t.Fatalf("the second burst went to %+v, incident %q", r.Decision, r.Incident)
+	}
+	restart()
+	testutil.Eventually(t, "the second alert recorded", func() bool { return alertSent(second) })
+	settle(t, d)
+
+	for _, root := range []string{first, second} {
+		if got := alerts(root); len(got) != 1 {
+			t.Errorf("incident %s has alerts %q, want one", root, got)
+		}
 	}
 }
