@@ -91,8 +91,11 @@ func (b *Bot) publishHome(ctx context.Context, user string) error {
 		return err
 	}
 	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeBlocks(st, b.opts.Now())}}
-	_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
-	return err
+	// Publishing replaces the whole view, so a retry does no harm.
+	return b.calls.do(ctx, func(ctx context.Context) error {
+		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+		return err
+	})
 }
 
 func homeBlocks(st homeStats, now time.Time) []slack.Block {

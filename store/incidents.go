@@ -50,7 +50,7 @@ type Incident struct {
 	Fingerprints  []routing.Fingerprint `json:"fingerprints,omitempty"`
 	Topics        []string              `json:"topics,omitempty"`
 	Recent        []time.Time           `json:"recent,omitempty"`  // arrival of the latest posts, for spikes
-	Alerted       bool                  `json:"alerted,omitempty"` // the incident spiked: one alert is due
+	Alerted       bool                  `json:"alerted,omitempty"` // the incident spiked (its alert is due or sent)
 	// AlertDue is set when the incident spikes and cleared once the alert
 	// is in Slack (AlertTS); AlertSending once an attempt has begun and
 	// may have reached Slack. Incidents stored before these existed have

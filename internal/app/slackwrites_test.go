@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/socialroute/socialroute/internal/app"
+	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/internal/slackemu"
 	"github.com/socialroute/socialroute/internal/testutil"
 	"github.com/socialroute/socialroute/store"
@@ -19,6 +22,11 @@ import (
 // Each test here makes Slack refuse one kind of write with a 429 (a fault
 // limited to that write's text, where other writes share the method) and
 // sees the effect in Slack exactly once.
+
+// clientTimeout is the daemon's Slack request timeout in tests of slow
+// answers: short, yet long enough for the emulator to carry out the call
+// before the client gives up, even on a loaded machine.
+const clientTimeout = 3 * time.Second
 
 // writesDaemon starts a daemon on a settable clock that sweeps for
 // reminders every few milliseconds; extra is appended to the config.
@@ -96,7 +104,7 @@ func TestResolveReminderOutlivesRateLimit(t *testing.T) {
 // not wait for the slow answer.
 func TestSlowlyAnsweredReminderIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
+	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "Nobody has claimed"})
@@ -164,7 +172,7 @@ func TestEscalationOutlivesRateLimit(t *testing.T) {
 // finds the message and records it instead of posting it twice.
 func TestUnconfirmedEscalationIsFinishedOnce(t *testing.T) {
 	emu := newEmulator(t)
-	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second, SlackWriteDeadline: 3 * time.Second})
+	d, clk := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout, SlackWriteDeadline: 6 * time.Second})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "escalated a"})
@@ -195,7 +203,7 @@ func TestUnconfirmedEscalationIsFinishedOnce(t *testing.T) {
 // and records it, once.
 func TestSlowlyAnsweredEscalationIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
+	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
 	id, rec := deliveredPost(t, d, supportPost)
 
 	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute, Match: "escalated a"})
@@ -259,17 +267,17 @@ func TestIncidentRedrawWaitsOutRateLimit(t *testing.T) {
 func TestEphemeralOutlivesRateLimit(t *testing.T) {
 	emu := newEmulator(t)
 	d, _ := writesDaemon(t, emu, app.Options{})
-	id, rec := deliveredPost(t, d, supportPost)
+	_, rec := deliveredPost(t, d, supportPost)
 	click(t, emu, rec, "U1", "claim", "")
-	testutil.Eventually(t, "the claim", func() bool { return record(t, d, id).Claimed != nil })
+	testutil.Eventually(t, "the claim shown", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
 
 	emu.InjectFault("chat.postEphemeral", slackemu.Fault{Times: 2, RateLimit: 1})
-	click(t, emu, rec, "U2", "claim", "")
-	testutil.Eventually(t, "the answer to the second claim", func() bool {
+	click(t, emu, rec, "U2", "resolve", "")
+	testutil.Eventually(t, "the answer to the resolve by someone else", func() bool {
 		return len(ephemeralsFor(emu, rec.Delivery.Channel, "U2")) > 0
 	})
 	settle(t, d)
-	if got := ephemeralsFor(emu, rec.Delivery.Channel, "U2"); len(got) != 1 || got[0] != "Already claimed by <@U1>." {
+	if got := ephemeralsFor(emu, rec.Delivery.Channel, "U2"); len(got) != 1 || got[0] != "Only <@U1>, who claimed this, or an admin can do that." {
 		t.Fatalf("U2 was told %q, want it once", got)
 	}
 }
@@ -278,13 +286,13 @@ func TestEphemeralOutlivesRateLimit(t *testing.T) {
 // not sent again, so it is never shown twice.
 func TestSlowlyAnsweredEphemeralIsNotDoubled(t *testing.T) {
 	emu := newEmulator(t)
-	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: time.Second})
-	id, rec := deliveredPost(t, d, supportPost)
+	d, _ := writesDaemon(t, emu, app.Options{SlackTimeout: clientTimeout})
+	_, rec := deliveredPost(t, d, supportPost)
 	click(t, emu, rec, "U1", "claim", "")
-	testutil.Eventually(t, "the claim", func() bool { return record(t, d, id).Claimed != nil })
+	testutil.Eventually(t, "the claim shown", func() bool { return strings.Contains(latest(t, emu, rec), "Claimed by <@U1>") })
 
 	emu.InjectFault("chat.postEphemeral", slackemu.Fault{Times: 1, Apply: true, Delay: 2 * time.Minute})
-	click(t, emu, rec, "U2", "claim", "")
+	click(t, emu, rec, "U2", "resolve", "")
 	testutil.Eventually(t, "the ephemeral call given up", func() bool {
 		return strings.Contains(d.logs.String(), "ephemeral reply failed")
 	})
@@ -303,7 +311,7 @@ func TestRemindersInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
 	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
 	d := startWith(t, loadConfig(t, emu, dbPath, emu.BotToken()), opts)
 	vipID, vip := deliveredPost(t, d, post("201", "My order is broken and I want a refund now", 250000, false)) // 15 min
-	normalID, normal := deliveredPost(t, d, supportPost)                                                       // 30 min
+	normalID, normal := deliveredPost(t, d, supportPost)                                                        // 30 min
 	restart := func() {
 		t.Helper()
 		if err := d.stop(); err != nil {
@@ -331,6 +339,95 @@ func TestRemindersInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
 	for _, rec := range []store.Record{vip, normal} {
 		if got := replies(emu, rec.Delivery.Channel, rec.Delivery.TS); len(got) != 1 {
 			t.Errorf("thread of %s: %q, want one reminder", rec.Post.ID, got)
+		}
+	}
+}
+
+func TestAppHomeOutlivesRateLimit(t *testing.T) {
+	emu := newEmulator(t)
+	d, _ := writesDaemon(t, emu, app.Options{})
+	deliveredPost(t, d, supportPost)
+
+	emu.InjectFault("views.publish", slackemu.Fault{Times: 1, RateLimit: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev, _ := json.Marshal(map[string]any{"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "event_ts": "1.0"})
+	if _, err := emu.PushEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, "the home view", func() bool {
+		view, ok := emu.HomeView("U1")
+		return ok && strings.Contains(string(view), "*support*: 1 open, 1 unclaimed")
+	})
+	if n := emu.Calls("views.publish"); n != 2 {
+		t.Errorf("views.publish called %d times, want 2 (a 429, the view)", n)
+	}
+}
+
+// A daemon stopped while a spike alert is on its way to Slack leaves it
+// due: after a restart, an alert that reached Slack is found in the thread
+// and recorded, one that did not is posted. One alert per spike.
+func TestSpikeAlertsInFlightAtStopAreNeitherLostNorDoubled(t *testing.T) {
+	emu := newEmulator(t)
+	dbPath := filepath.Join(t.TempDir(), "e2e.db")
+	clk := &clock{now: time.Now()}
+	opts := app.Options{Now: clk.Now, ReminderEvery: 5 * time.Millisecond}
+	cfg := func() *config.Config {
+		return loadConfig(t, emu, dbPath, emu.BotToken(), "incidents: {update_every: 1m, spike_posts: 3, spike_minutes: 15}")
+	}
+	d := startWith(t, cfg(), opts)
+	restart := func() {
+		t.Helper()
+		if err := d.stop(); err != nil {
+			t.Fatal(err)
+		}
+		d = startWith(t, cfg(), opts)
+	}
+	burst := func(base int, text string) string {
+		t.Helper()
+		var first string
+		for i := range 3 {
+			id := d.accept(t, post(fmt.Sprint(base+i), text, 1000, false))
+			if i == 0 {
+				first = id
+			}
+		}
+		return first
+	}
+	alerts := func(root string) []string {
+		rec, err := d.app.Store().Get(root)
+		if err != nil || rec.Delivery == nil {
+			return nil
+		}
+		return containing(replies(emu, "C0PR", rec.Delivery.TS), "Spike")
+	}
+	alertSent := func(root string) bool {
+		inc, err := d.app.Store().Incident(root)
+		return err == nil && inc.AlertTS != ""
+	}
+
+	// The first spike's alert reaches Slack, but the answer never comes.
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Apply: true, Delay: 10 * time.Minute, Match: "Spike"})
+	first := burst(6000, "Acme leaked my personal data and now I'm getting scam calls. #BoycottAcme")
+	waitFor(t, emu, "the first alert in Slack", func() bool { return len(alerts(first)) == 1 })
+	restart()
+	testutil.Eventually(t, "the first alert recorded", func() bool { return alertSent(first) })
+
+	// The second spike's alert hangs without reaching Slack.
+	calls := emu.Calls("chat.postMessage")
+	emu.InjectFault("chat.postMessage", slackemu.Fault{Times: 1, Delay: 10 * time.Minute, Match: "Spike"})
+	second := burst(7000, "Boycott this brand: their CEO insulted veterans on live TV, a PR disaster. Share everywhere! #BoycottNow")
+	waitFor(t, emu, "the second alert on its way", func() bool { return emu.Calls("chat.postMessage") >= calls+4 })
+	if r := record(t, d, second); r.Incident != second {
+		t.Fatalf("the second burst went to %+v, incident %q", r.Decision, r.Incident)
+	}
+	restart()
+	testutil.Eventually(t, "the second alert recorded", func() bool { return alertSent(second) })
+	settle(t, d)
+
+	for _, root := range []string{first, second} {
+		if got := alerts(root); len(got) != 1 {
+			t.Errorf("incident %s has alerts %q, want one", root, got)
 		}
 	}
 }
