@@ -148,6 +148,7 @@ func New(opts Options, st *store.Store, router Router) (*Bot, error) {
 		b.redelivered.Add(1)
 		b.opts.Metrics.Redelivery()
 	}, b.SetRouter, opts.Now, log)
+	b.commands.calls = calls
 	b.deliverer = &deliverer{
 		api:       api,
 		calls:     calls,

@@ -112,6 +112,7 @@ type commands struct {
 	api         *slack.Client
 	sm          *socketmode.Client
 	envelopes   EnvelopeLog
+	calls       caller // answers through response_url
 	redelivered func() // counts a redelivery recognised
 	swap        func(Router)
 	now         func() time.Time
@@ -291,8 +292,13 @@ func (h *commands) respond(ctx context.Context, url string, r reply) {
 		return
 	}
 	p := r.payload()
-	_, _, err := h.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(url, slack.ResponseTypeEphemeral),
-		slack.MsgOptionText(p.Text, false), slack.MsgOptionBlocks(p.Blocks...))
+	// An answer cannot be looked up: it is retried only after failures
+	// that surely had no effect, and a response_url takes five posts.
+	err := h.calls.once(ctx, func(ctx context.Context) error {
+		_, _, err := h.api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(url, slack.ResponseTypeEphemeral),
+			slack.MsgOptionText(p.Text, false), slack.MsgOptionBlocks(p.Blocks...))
+		return err
+	})
 	if err != nil && ctx.Err() == nil {
 		h.log.Warn().Err(err).Msg("answer through response_url")
 	}

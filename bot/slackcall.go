@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ func (c caller) create(ctx context.Context, inFlight bool, find, post func(conte
 // retry runs call until it succeeds, classify calls its error permanent,
 // again refuses, or the deadline or ctx would pass before the next try.
 func (c caller) retry(ctx context.Context, call func(context.Context) error, again func(error) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, c.deadline)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(c.deadline, defaultWriteDeadline))
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		err := call(ctx)

@@ -293,3 +293,11 @@ func TestReplicasApplyARedeliveredClickOnce(t *testing.T) {
 		t.Fatalf("audit log %+v, %v; want the change once", log, err)
 	}
 }
+
+// An answer through response_url that Slack rate-limits is sent again
+// after Retry-After, and shown once.
+func TestRouteAnswerOutlivesRateLimit(t *testing.T) {
+	e := startRoute(t, "")
+	e.emu.InjectFault(slackemu.ResponseURLMethod, slackemu.Fault{RateLimit: 1, Times: 1})
+	e.route(t, admin, "add legal keyword lawsuit").mustSay(t, "the answer after a 429", "lawsuit")
+}

@@ -15,6 +15,10 @@ import (
 // method that has no fault of its own.
 const AllMethods = "*"
 
+// ResponseURLMethod, given to InjectFault, makes the fault hit POSTs to
+// response_url addresses; AllMethods does not reach them.
+const ResponseURLMethod = "response_url"
+
 // InjectFault makes the next f.Times calls of method (every call when Times
 // is 0) answer as f says. It replaces any earlier fault for method.
 func (s *Server) InjectFault(method string, f Fault) {
@@ -39,11 +43,12 @@ func (s *Server) takeFault(method, text string) (Fault, bool) {
 	defer s.mu.Unlock()
 	key := method
 	f, ok := s.faults[key]
-	if !ok {
+	if !ok && method != ResponseURLMethod {
 		key = AllMethods
-		if f, ok = s.faults[key]; !ok {
-			return Fault{}, false
-		}
+		f, ok = s.faults[key]
+	}
+	if !ok {
+		return Fault{}, false
 	}
 	if f.Match != "" && !strings.Contains(text, f.Match) {
 		return Fault{}, false

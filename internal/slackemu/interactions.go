@@ -59,6 +59,9 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, obj{"ok": false, "error": "expired_url"})
 		return
 	}
+	if f, faulted := s.takeFault(ResponseURLMethod, ""); faulted && s.applyFault(w, r, ResponseURLMethod, f) {
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var rb responseBody
 	if err == nil {
