@@ -162,7 +162,7 @@ func (b *Bot) reclassify(ctx context.Context, c click) error {
 			b.log.Error().Err(err).Str("post_id", c.postID).Msg("store correction as an example")
 		}
 	}
-	note := fmt.Sprintf(":arrow_right: Moved to <#%s> as %s by <@%s>", dept.Channel, classTitle[class], c.user)
+	note := movedLine(dept.Channel, class, c.user)
 	return b.refresh(ctx, before, note)
 }
 

@@ -393,7 +393,9 @@ func (d *deliverer) showIncident(ctx context.Context, log zerolog.Logger, inc st
 		log.Error().Err(err).Str("incident", inc.ID).Msg("read incident message")
 		return
 	}
-	text, blocks, _ := renderPost(root, "", &inc)
+	// A first post moved elsewhere since keeps its note here: the
+	// incident's message must not come back to life with buttons.
+	text, blocks, _ := renderPost(root, movedNote(root, inc.Channel, inc.RootTS), &inc)
 	err = d.calls.do(ctx, func(ctx context.Context) error {
 		_, _, _, err := d.api.UpdateMessageContext(ctx, inc.Channel, inc.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err

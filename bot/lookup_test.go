@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -405,5 +406,44 @@ func TestMoveInFlightIsNotTakenForTheMessageItMovedFrom(t *testing.T) {
 	}
 	if n := len(s.emu.Messages(ch)); n != 2 {
 		t.Fatalf("channel holds %d messages, want the first one and the moved one", n)
+	}
+}
+
+// The first post of an incident was moved to support; when a later post
+// joins the incident, the redrawn incident message keeps the note that
+// the post moved, and gets no buttons back: otherwise the post would show
+// as live in two channels.
+func TestIncidentMessageOfAMovedPostStaysMoved(t *testing.T) {
+	const pr, support = "C0PR", "C0SUP"
+	s := newScene(t, pr, support)
+	rep := decided(routing.Reputation, pr)
+	rules := store.IncidentRules{Window: time.Hour, Similarity: 0.5, TopicPosts: 2}
+	ids := s.ingest(t, "your recall of the blue kettle is a scandal", "your recall of the blue kettle is a scandal!")
+	if _, err := s.store.BeginAttempt(ids[0], rep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.AssignIncident(ids[0], pr, rules); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := s.store.Get(ids[0])
+	_, rootTS, err := s.api.PostMessage(pr, slack.MsgOptionText("root", false), slack.MsgOptionMetadata(postMetadata(rec)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.Delivered(ids[0], pr, rootTS); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.Reclassify(ids[0], "U0AGENT", false, decided(routing.Support, support)); err != nil {
+		t.Fatal(err)
+	}
+
+	s.run(t, Options{Incidents: IncidentOptions{Rules: rules}}, routeAll(rep))
+	testutil.Eventually(t, "both posts delivered and the incident message redrawn", func() bool {
+		m, ok := s.emu.Message(pr, rootTS)
+		return s.delivered(ids...) && ok && m.Edited
+	})
+	m, _ := s.emu.Message(pr, rootTS)
+	if strings.Contains(string(m.Blocks), `"actions"`) || !strings.Contains(string(m.Blocks), "Moved to") {
+		t.Fatalf("incident message of the moved post, redrawn: %s", m.Blocks)
 	}
 }

@@ -104,6 +104,26 @@ func renderPost(rec store.Record, note string, inc *store.Incident) (string, []s
 	return fallback, blocks, postMetadata(rec)
 }
 
+// movedLine is the note that replaces the buttons of a message whose post
+// was moved to channel as class by user.
+func movedLine(channel string, class routing.Class, user string) string {
+	return fmt.Sprintf(":arrow_right: Moved to <#%s> as %s by <@%s>", channel, classTitle[class], user)
+}
+
+// movedNote is the note for a message of rec's post at channel/ts: the
+// latest move, when the post has moved on from that message since, or "".
+func movedNote(rec store.Record, channel, ts string) string {
+	if d := rec.Delivery; d != nil && d.Channel == channel && d.TS == ts {
+		return ""
+	}
+	for i := len(rec.History) - 1; i >= 0; i-- {
+		if e := rec.History[i]; e.Action == "reclassified" && rec.Decision != nil {
+			return movedLine(rec.Decision.Channel, rec.Decision.Class, e.User)
+		}
+	}
+	return ""
+}
+
 // incidentLine summarises an incident on its message.
 func incidentLine(inc store.Incident) string {
 	return fmt.Sprintf(":rotating_light: *Incident: %d posts* · reach %s · first seen %s · last seen %s · see thread",
