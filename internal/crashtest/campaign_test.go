@@ -19,11 +19,11 @@ import (
 
 // The campaign's knobs. CI runs the defaults; a long campaign is
 //
-//	go test -run TestCampaign -campaign.rounds=50 -timeout 2h ./internal/crashtest/
+//	go test -run TestCampaign -timeout 2h ./internal/crashtest/ -campaign.rounds=50
 //
 // and a failing round replays with its seed:
 //
-//	go test -run TestCampaign -campaign.rounds=1 -campaign.seed=SEED ./internal/crashtest/
+//	go test -run TestCampaign ./internal/crashtest/ -campaign.rounds=1 -campaign.seed=SEED
 var (
 	campaignRounds = flag.Int("campaign.rounds", 2, "rounds of TestCampaign, each with its own daemon, emulator and database")
 	campaignSeed   = flag.Uint64("campaign.seed", 0, "seed of TestCampaign's first round (round i uses seed+i); 0 picks one from the clock")
@@ -66,7 +66,7 @@ func TestCampaign(t *testing.T) {
 	for i := range *campaignRounds {
 		s := seed + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
-			t.Logf("round %d of %d, seed %d; replay: go test -run TestCampaign -campaign.rounds=1 -campaign.seed=%d ./internal/crashtest/",
+			t.Logf("round %d of %d, seed %d; replay: go test -run TestCampaign ./internal/crashtest/ -campaign.rounds=1 -campaign.seed=%d",
 				i+1, *campaignRounds, s, s)
 			runRound(t, s, *campaignPosts)
 		})
