@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/socialroute/socialroute/internal/slackemu"
 	"github.com/socialroute/socialroute/internal/testutil"
@@ -38,30 +35,9 @@ type harness struct {
 
 func startBot(t *testing.T, router Router) *harness {
 	t.Helper()
-	emu := slackemu.New(slackemu.Options{Channels: []slackemu.Channel{{ID: "C0SUPPORT", Name: "support"}}})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	st, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	b, err := New(Options{BotToken: emu.BotToken(), AppToken: emu.AppToken(), APIURL: emu.APIURL(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)}, st, router)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("bot.Run: %v", err)
-		}
-	})
-	return &harness{emu: emu, store: st}
+	s := newScene(t, "C0SUPPORT")
+	s.run(t, Options{}, router)
+	return &harness{emu: s.emu, store: s.store}
 }
 
 func (h *harness) ingest(t *testing.T, id string) string {

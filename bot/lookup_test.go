@@ -135,6 +135,45 @@ func (s *scene) run(t *testing.T, opts Options, router Router) {
 	})
 }
 
+// begin marks posts in flight under decision d, as an attempt does.
+func (s *scene) begin(t *testing.T, d routing.Decision, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := s.store.BeginAttempt(id, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// openIncident makes post id, in flight, the first post of an incident.
+func (s *scene) openIncident(t *testing.T, id, channel string, rules store.IncidentRules) {
+	t.Helper()
+	if asg, err := s.store.AssignIncident(id, channel, rules); err != nil || !asg.Root {
+		t.Fatalf("post %s opens no incident: %+v, %v", id, asg, err)
+	}
+}
+
+// posted puts post id's message in channel, as an attempt did, and returns
+// its ts; with record, its delivery is recorded too.
+func (s *scene) posted(t *testing.T, id, channel string, record bool) string {
+	t.Helper()
+	rec, err := s.store.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, blocks, meta := renderPost(rec, "", nil)
+	_, ts, err := s.api.PostMessage(channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(meta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if record {
+		if err := s.store.Delivered(id, channel, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ts
+}
+
 // shown counts, per post id, the messages of channel (top level and
 // threads) whose metadata names it.
 func (s *scene) shown(channel string) map[string]int {
@@ -190,11 +229,9 @@ func TestRegroupedDigestDeliversPostsNotInTheFoundOne(t *testing.T) {
 	s := newScene(t, ch)
 	promo := decided(routing.Promotional, ch)
 	ids := s.ingest(t, "sale a", "sale b", "sale c")
+	s.begin(t, promo, ids[:2]...)
 	var recs []store.Record
 	for _, id := range ids[:2] {
-		if _, err := s.store.BeginAttempt(id, promo); err != nil {
-			t.Fatal(err)
-		}
 		rec, err := s.store.Get(id)
 		if err != nil {
 			t.Fatal(err)
@@ -230,17 +267,8 @@ func TestDigestOfPostsFoundSeparately(t *testing.T) {
 	promo := decided(routing.Promotional, ch)
 	ids := s.ingest(t, "sale a", "sale b", "sale c", "sale d")
 	// B went out on its own before the backlog grew.
-	if _, err := s.store.BeginAttempt(ids[1], promo); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := s.store.Get(ids[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, blocks, meta := renderPost(rec, "", nil)
-	if _, _, err := s.api.PostMessage(ch, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(meta)); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, promo, ids[1])
+	s.posted(t, ids[1], ch, false)
 
 	s.run(t, Options{DigestThreshold: 2, DigestSize: 4}, routeAll(promo))
 	testutil.Eventually(t, "every post delivered", func() bool { return s.delivered(ids...) })
@@ -263,21 +291,9 @@ func TestIncidentRootDeliveredButNotRecordedOnTheIncident(t *testing.T) {
 	rep := decided(routing.Reputation, ch)
 	rules := store.IncidentRules{Window: time.Hour, Similarity: 0.5, TopicPosts: 2}
 	ids := s.ingest(t, "your recall of the blue kettle is a scandal", "your recall of the blue kettle is a scandal!")
-	if _, err := s.store.BeginAttempt(ids[0], rep); err != nil {
-		t.Fatal(err)
-	}
-	asg, err := s.store.AssignIncident(ids[0], ch, rules)
-	if err != nil || !asg.Root {
-		t.Fatalf("first post opens no incident: %+v, %v", asg, err)
-	}
-	rec, _ := s.store.Get(ids[0])
-	_, rootTS, err := s.api.PostMessage(ch, slack.MsgOptionText("root", false), slack.MsgOptionMetadata(postMetadata(rec)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.store.Delivered(ids[0], ch, rootTS); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, rep, ids[0])
+	s.openIncident(t, ids[0], ch, rules)
+	rootTS := s.posted(t, ids[0], ch, true)
 	// An old version's state: the incident does not know its message.
 	s.forgetRoot(t, ids[0])
 
@@ -302,12 +318,8 @@ func TestIncidentWithParkedRootDoesNotHoldItsPosts(t *testing.T) {
 	rep := decided(routing.Reputation, ch)
 	rules := store.IncidentRules{Window: time.Hour, Similarity: 0.5, TopicPosts: 2}
 	ids := s.ingest(t, "your recall of the blue kettle is a scandal", "your recall of the blue kettle is a scandal!", "an unrelated complaint about delivery")
-	if _, err := s.store.BeginAttempt(ids[0], rep); err != nil {
-		t.Fatal(err)
-	}
-	if asg, err := s.store.AssignIncident(ids[0], ch, rules); err != nil || !asg.Root {
-		t.Fatalf("first post opens no incident: %+v, %v", asg, err)
-	}
+	s.begin(t, rep, ids[0])
+	s.openIncident(t, ids[0], ch, rules)
 	if err := s.store.Park(ids[0], "invalid_blocks"); err != nil {
 		t.Fatal(err)
 	}
@@ -332,31 +344,16 @@ func TestPostOfForgottenIncidentStillGoesToItsThread(t *testing.T) {
 	rep := decided(routing.Reputation, ch)
 	rules := store.IncidentRules{Window: time.Hour, Similarity: 0.5, TopicPosts: 2}
 	ids := s.ingest(t, "your recall of the blue kettle is a scandal", "your recall of the blue kettle is a scandal!")
-	for _, id := range ids {
-		if _, err := s.store.BeginAttempt(id, rep); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.store.AssignIncident(ids[0], ch, rules); err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := s.store.Get(ids[0])
-	_, rootTS, err := s.api.PostMessage(ch, slack.MsgOptionText("root", false), slack.MsgOptionMetadata(postMetadata(rec)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.store.Delivered(ids[0], ch, rootTS); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, rep, ids...)
+	s.openIncident(t, ids[0], ch, rules)
+	rootTS := s.posted(t, ids[0], ch, true)
 	if asg, err := s.store.AssignIncident(ids[1], ch, rules); err != nil || asg.Incident.ID != ids[0] {
 		t.Fatalf("second post did not join the incident: %+v, %v", asg, err)
 	}
 	// The window passes; a post elsewhere makes the store forget the
 	// closed incident.
 	other := s.ingest(t, "something else entirely")
-	if _, err := s.store.BeginAttempt(other[0], rep); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, rep, other[0])
 	if _, err := s.store.AssignIncident(other[0], ch, store.IncidentRules{Window: time.Nanosecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -380,23 +377,12 @@ func TestMoveInFlightIsNotTakenForTheMessageItMovedFrom(t *testing.T) {
 	s := newScene(t, ch)
 	support, promo := decided(routing.Support, ch), decided(routing.Promotional, ch)
 	ids := s.ingest(t, "is my order lost?")
-	if _, err := s.store.BeginAttempt(ids[0], support); err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := s.store.Get(ids[0])
-	_, ts, err := s.api.PostMessage(ch, slack.MsgOptionText("first", false), slack.MsgOptionMetadata(postMetadata(rec)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.store.Delivered(ids[0], ch, ts); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, support, ids[0])
+	ts := s.posted(t, ids[0], ch, true)
 	if _, err := s.store.Reclassify(ids[0], "U0AGENT", false, promo); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.store.BeginAttempt(ids[0], promo); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, promo, ids[0])
 
 	s.run(t, Options{}, routeAll(promo))
 	testutil.Eventually(t, "the move delivered", func() bool { return s.delivered(ids[0]) })
@@ -419,20 +405,9 @@ func TestIncidentMessageOfAMovedPostStaysMoved(t *testing.T) {
 	rep := decided(routing.Reputation, pr)
 	rules := store.IncidentRules{Window: time.Hour, Similarity: 0.5, TopicPosts: 2}
 	ids := s.ingest(t, "your recall of the blue kettle is a scandal", "your recall of the blue kettle is a scandal!")
-	if _, err := s.store.BeginAttempt(ids[0], rep); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.store.AssignIncident(ids[0], pr, rules); err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := s.store.Get(ids[0])
-	_, rootTS, err := s.api.PostMessage(pr, slack.MsgOptionText("root", false), slack.MsgOptionMetadata(postMetadata(rec)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.store.Delivered(ids[0], pr, rootTS); err != nil {
-		t.Fatal(err)
-	}
+	s.begin(t, rep, ids[0])
+	s.openIncident(t, ids[0], pr, rules)
+	rootTS := s.posted(t, ids[0], pr, true)
 	if _, err := s.store.Reclassify(ids[0], "U0AGENT", false, decided(routing.Support, support)); err != nil {
 		t.Fatal(err)
 	}
