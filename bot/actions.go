@@ -105,7 +105,7 @@ func (b *Bot) claim(ctx context.Context, c click) error {
 	}
 	switch {
 	case won:
-		return b.refresh(ctx, rec, "")
+		return b.redrawPost(ctx, rec)
 	case rec.Claimed.User != c.user:
 		b.tell(ctx, c, fmt.Sprintf("Already claimed by <@%s>.", rec.Claimed.User))
 	}
@@ -121,11 +121,15 @@ func (b *Bot) changeOwned(ctx context.Context, c click, change func(id, user str
 		return nil
 	case errors.Is(err, store.ErrNotClaimed), errors.Is(err, store.ErrResolved):
 		b.tell(ctx, c, "Nothing to do: this post is "+clickError(err)+".")
-		return b.refresh(ctx, rec, "")
+		// The message the click came from was out of date.
+		if rec.Delivery == nil {
+			return nil
+		}
+		return b.draw(ctx, rec.Delivery.Channel, rec.Delivery.TS, rec)
 	case err != nil:
 		return err
 	}
-	return b.refresh(ctx, rec, "")
+	return b.redrawPost(ctx, rec)
 }
 
 func (b *Bot) reclassify(ctx context.Context, c click) error {
@@ -162,8 +166,7 @@ func (b *Bot) reclassify(ctx context.Context, c click) error {
 			b.log.Error().Err(err).Str("post_id", c.postID).Msg("store correction as an example")
 		}
 	}
-	note := movedLine(dept.Channel, class, c.user)
-	return b.refresh(ctx, before, note)
+	return b.redrawPost(ctx, before)
 }
 
 func (b *Bot) escalate(ctx context.Context, c click) error {
@@ -231,7 +234,7 @@ func (b *Bot) finishEscalation(ctx context.Context, rec store.Record, channel st
 	if err != nil {
 		return err
 	}
-	return b.refresh(ctx, rec, "")
+	return b.redrawPost(ctx, rec)
 }
 
 // postEscalation posts a link to rec's message and its text to channel,
@@ -297,29 +300,6 @@ func (b *Bot) finishEscalations(ctx context.Context) {
 		}
 		b.log.Info().Str("post_id", id).Msg("pending escalation finished")
 	}
-}
-
-// refresh redraws a post's message in place.
-func (b *Bot) refresh(ctx context.Context, rec store.Record, note string) error {
-	if rec.Delivery == nil {
-		return nil
-	}
-	var inc *store.Incident
-	if rec.Incident == rec.Post.ID {
-		if i, err := b.store.Incident(rec.Incident); err == nil {
-			inc = &i
-		}
-	}
-	text, blocks, _ := renderPost(rec, note, inc)
-	err := b.calls.do(ctx, func(ctx context.Context) error {
-		_, _, _, err := b.api.UpdateMessageContext(ctx, rec.Delivery.Channel, rec.Delivery.TS,
-			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("update message: %w", err)
-	}
-	return nil
 }
 
 // tell answers the clicking user alone. An ephemeral message cannot be

@@ -201,6 +201,34 @@ func (s *scene) shown(channel string) map[string]int {
 	return n
 }
 
+// blockText is the text of every element of a message's blocks, one per
+// line, as written (the JSON escapes < and >).
+func blockText(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok {
+				b.WriteString(s + "\n")
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
 // delivered reports whether every post of ids has a recorded delivery.
 func (s *scene) delivered(ids ...string) bool {
 	for _, id := range ids {
@@ -418,7 +446,28 @@ func TestIncidentMessageOfAMovedPostStaysMoved(t *testing.T) {
 		return s.delivered(ids...) && ok && m.Edited
 	})
 	m, _ := s.emu.Message(pr, rootTS)
-	if strings.Contains(string(m.Blocks), `"actions"`) || !strings.Contains(string(m.Blocks), "Moved to") {
+	if strings.Contains(string(m.Blocks), `"actions"`) || !strings.Contains(blockText(m.Blocks), "Moved to <#C0SUP>") {
 		t.Fatalf("incident message of the moved post, redrawn: %s", m.Blocks)
 	}
+}
+
+// A claim was stored and the process stopped before Slack showed it. The
+// next process to lead draws it, and clears the mark.
+func TestClaimStoredButNotDrawnIsDrawnAfterRestart(t *testing.T) {
+	const ch = "C0SUPPORT"
+	s := newScene(t, ch)
+	support := decided(routing.Support, ch)
+	ids := s.ingest(t, "where is my parcel?")
+	s.begin(t, support, ids[0])
+	ts := s.posted(t, ids[0], ch, true)
+	if _, won, err := s.store.Claim(ids[0], "U0AMY"); err != nil || !won {
+		t.Fatalf("claim: %v, %v", won, err)
+	}
+
+	s.run(t, Options{}, routeAll(support))
+	testutil.Eventually(t, "the claim shown and the mark cleared", func() bool {
+		m, _ := s.emu.Message(ch, ts)
+		_, pending, err := s.store.PendingRedraw(ch, ts)
+		return err == nil && !pending && strings.Contains(blockText(m.Blocks), "Claimed by <@U0AMY>")
+	})
 }

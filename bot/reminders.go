@@ -50,14 +50,17 @@ func (s SLA) deadline(p routing.Post, kind string) time.Duration {
 const envelopeMemory = time.Hour
 
 // remind sweeps open posts for overdue ones every ReminderEvery until ctx
-// ends, and brings incident messages held back by their throttle up to
-// date. A reminder is marked in flight in the store before it is posted and
+// ends, and brings incident messages held back by their throttle, and
+// messages whose changes a click could not draw, up to date. A reminder is marked in flight in the store before it is posted and
 // recorded as sent once Slack has it; a reminder whose attempt may have
 // reached Slack is looked for in the thread before it is posted again, so
 // none is lost to a failure or sent twice, across restarts too.
 func (b *Bot) remind(ctx context.Context) {
 	t := time.NewTicker(b.opts.ReminderEvery)
 	defer t.Stop()
+	// Changes marked before this process led were left undrawn by one
+	// that stopped.
+	b.redrawPending(ctx, b.opts.Now())
 	for {
 		select {
 		case <-ctx.Done():
@@ -69,6 +72,7 @@ func (b *Bot) remind(ctx context.Context) {
 		}
 		b.deliverer.flushIncidents(ctx)
 		b.finishEscalations(ctx)
+		b.redrawPending(ctx, b.opts.Now().Add(-redrawGrace))
 		b.sweeps.Add(1)
 	}
 }

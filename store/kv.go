@@ -66,6 +66,6 @@ type engine interface {
 // allBuckets are every bucket the store keeps.
 func allBuckets() [][]byte {
 	b := [][]byte{bucketPosts, bucketDecisions, bucketDeliveries, bucketDedupe, bucketOutbox, bucketMessages, bucketMeta,
-		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics, bucketExamples, bucketEscalating}
+		bucketUnclaimed, bucketClaimed, bucketEnvelopes, bucketIncidents, bucketTopics, bucketExamples, bucketEscalating, bucketRedraws}
 	return append(b, ruleBuckets...)
 }

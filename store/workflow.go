@@ -175,6 +175,10 @@ func (s *Store) Reclassify(id, user string, admin bool, d routing.Decision) (Rec
 		if err != nil {
 			return err
 		}
+		// The message the post leaves shows that it moved.
+		if err := markRedraw(tx, before.Post.ID, before.Delivery.Channel, before.Delivery.TS, now); err != nil {
+			return err
+		}
 		entry, _ := json.Marshal(OutboxEntry{})
 		return tx.Bucket(bucketOutbox).Put(key, entry)
 	})
@@ -240,9 +244,16 @@ func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record
 	now := s.now().UTC()
 	var out Record
 	err = s.eng.update(func(tx txn) error {
-		var ferr error
-		out, ferr = updateRecord(tx, key, func(rec *Record) error { return fn(rec, now) })
-		return ferr
+		var before Record
+		var uerr error
+		out, uerr = updateRecord(tx, key, func(rec *Record) error {
+			before = *rec
+			return fn(rec, now)
+		})
+		if uerr != nil {
+			return uerr
+		}
+		return markShown(tx, before, out, now)
 	})
 	if err != nil {
 		return out, s.wrap("update post "+id, err)
