@@ -151,7 +151,7 @@ func (b *Bot) reclassify(ctx context.Context, c click) error {
 	}
 	d := routing.Decision{
 		Class: class, Confidence: 1, Department: dept.Name, Channel: dept.Channel,
-		Reasons: []routing.Reason{{Class: class, Kind: "person", Detail: "reclassified by " + c.user, Weight: 1}},
+		Reasons: []routing.Reason{{Class: class, Kind: reasonPerson, Detail: "reclassified by " + c.user, Weight: 1}},
 	}
 	before, err := b.store.Reclassify(c.postID, c.user, b.isAdmin(c.user), d)
 	if errors.Is(err, store.ErrNotOwner) {

@@ -17,8 +17,21 @@ import (
 // merged: each needs its own buttons and owner.
 
 // digestable reports whether decision's post may be merged into a digest.
+// A post a person moved goes out on its own: someone asked for it.
 func digestable(d routing.Decision) bool {
-	return d.Class == routing.Promotional && !d.Unsure && d.Priority != "high" && !d.Incident
+	return d.Class == routing.Promotional && !d.Unsure && d.Priority != "high" && !d.Incident && !byPerson(d)
+}
+
+// reasonPerson is the kind of reason a person's reclassification gives.
+const reasonPerson = "person"
+
+func byPerson(d routing.Decision) bool {
+	for _, r := range d.Reasons {
+		if r.Kind == reasonPerson {
+			return true
+		}
+	}
+	return false
 }
 
 // planDigests picks, per channel with a backlog over the threshold, the

@@ -21,13 +21,14 @@ func TestPlanDigests(t *testing.T) {
 	}
 	add(routing.Decision{Class: routing.Support, Channel: "CMKT"}) // never merged
 	add(routing.Decision{Class: routing.Promotional, Channel: "CMKT", Priority: "high"})
+	add(routing.Decision{Class: routing.Promotional, Channel: "CMKT", Reasons: []routing.Reason{{Kind: reasonPerson}}}) // moved by a person
 	add(promo)
 	for range 3 {
 		add(routing.Decision{Class: routing.Promotional, Channel: "COTHER"}) // under the threshold
 	}
 
 	got := planDigests(due, ds, 5, 3)
-	want := map[int][]int{0: {0, 1, 2}, 3: {3, 4, 5}, 6: {6, 9}}
+	want := map[int][]int{0: {0, 1, 2}, 3: {3, 4, 5}, 6: {6, 10}}
 	if len(got) != len(want) {
 		t.Fatalf("groups %v, want %v", got, want)
 	}

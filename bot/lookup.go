@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -166,39 +164,18 @@ func carried(md slack.SlackMetadata) []postRef {
 	ids, _ := md.EventPayload["post_ids"].([]any)
 	out := make([]postRef, 0, len(ids))
 	for _, v := range ids {
-		if s, ok := v.(string); ok {
-			out = append(out, parseDigestRef(s))
+		if id, ok := v.(string); ok {
+			out = append(out, postRef{post: id}) // a moved post is never in a digest
 		}
 	}
 	return out
-}
-
-// digestRef names a post in a digest's metadata: its id, and "@n" after
-// it from its first move on.
-func digestRef(rec store.Record) string {
-	if n := moves(rec); n > 0 {
-		return rec.Post.ID + "@" + strconv.Itoa(n)
-	}
-	return rec.Post.ID
-}
-
-func parseDigestRef(s string) postRef {
-	id, n, ok := strings.Cut(s, "@")
-	if !ok {
-		return postRef{post: s}
-	}
-	move, err := strconv.Atoi(n)
-	if err != nil {
-		return postRef{post: s}
-	}
-	return postRef{post: id, move: move}
 }
 
 // digestMetadata identifies a digest of recs.
 func digestMetadata(recs []store.Record) slack.SlackMetadata {
 	ids := make([]any, len(recs))
 	for i, r := range recs {
-		ids[i] = digestRef(r)
+		ids[i] = r.Post.ID
 	}
 	return slack.SlackMetadata{EventType: metadataEventType, EventPayload: map[string]any{"post_ids": ids}}
 }
