@@ -270,11 +270,11 @@ func (b *Bot) postEscalation(ctx context.Context, rec store.Record, channel stri
 	return ts, false, nil
 }
 
-// finishEscalations completes escalations whose poster gave up without
-// knowing whether Slack had the PR message, or died: each is looked for in
-// the PR channel and posted only if absent.
-func (b *Bot) finishEscalations(ctx context.Context) {
-	ids, err := b.store.PendingEscalations(b.opts.Now().Add(-b.escalationLease()))
+// finishEscalations completes escalations begun before cutoff whose
+// poster gave up without knowing whether Slack had the PR message, or
+// died: each is looked for in the PR channel and posted only if absent.
+func (b *Bot) finishEscalations(ctx context.Context, cutoff time.Time) {
+	ids, err := b.store.PendingEscalations(cutoff)
 	if err != nil {
 		b.log.Error().Err(err).Msg("read pending escalations")
 		return

@@ -87,6 +87,9 @@ type Bot struct {
 	// ignored.
 	redelivered atomic.Uint64
 	sweeps      atomic.Uint64
+	// started is when Run began, before any click could arrive: marks in
+	// the store older than it were left by a process that is gone.
+	started time.Time
 }
 
 // Redelivered is how many redelivered envelopes were recognised and
@@ -200,6 +203,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("slack auth.test with the bot token: %w", err)
 	}
 	b.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
+	b.started = b.opts.Now()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

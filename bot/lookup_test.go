@@ -471,3 +471,41 @@ func TestClaimStoredButNotDrawnIsDrawnAfterRestart(t *testing.T) {
 		return err == nil && !pending && strings.Contains(blockText(m.Blocks), "Claimed by <@U0AMY>")
 	})
 }
+
+// withPR routes like r and gives reputation to a PR department in channel.
+type withPR struct {
+	Router
+	channel string
+}
+
+func (w withPR) DepartmentFor(c routing.Class) (routing.Department, bool) {
+	if c != routing.Reputation {
+		return routing.Department{}, false
+	}
+	return routing.Department{Name: "pr", Channel: w.channel}, true
+}
+
+// A click began an escalation and its process stopped before it posted to
+// PR. The next process, alone on the database, finishes it at start: one
+// PR message, recorded, and the post's message shows it.
+func TestEscalationLeftByAStoppedProcessIsFinishedAtStart(t *testing.T) {
+	const ch, pr = "C0SUPPORT", "C0PR"
+	s := newScene(t, ch, pr)
+	support := decided(routing.Support, ch)
+	ids := s.ingest(t, "your staff were rude to me")
+	s.begin(t, support, ids[0])
+	ts := s.posted(t, ids[0], ch, true)
+	if _, won, err := s.store.StartEscalation(ids[0], "U0AMY"); err != nil || !won {
+		t.Fatalf("start escalation: %v, %v", won, err)
+	}
+
+	s.run(t, Options{}, withPR{routeAll(support), pr})
+	testutil.Eventually(t, "the escalation posted, recorded and shown", func() bool {
+		rec, err := s.store.Get(ids[0])
+		m, _ := s.emu.Message(ch, ts)
+		return err == nil && rec.EscalatedTo != "" && strings.Contains(blockText(m.Blocks), "Escalated to PR by <@U0AMY>")
+	})
+	if n := len(s.emu.Messages(pr)); n != 1 {
+		t.Fatalf("the PR channel holds %d messages, want the escalation once", n)
+	}
+}

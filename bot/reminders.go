@@ -58,9 +58,14 @@ const envelopeMemory = time.Hour
 func (b *Bot) remind(ctx context.Context) {
 	t := time.NewTicker(b.opts.ReminderEvery)
 	defer t.Stop()
-	// Changes marked before this process led were left undrawn by one
-	// that stopped.
-	b.redrawPending(ctx, b.opts.Now())
+	// Changes marked before this process started were left undrawn by
+	// one that stopped. So were escalations, when no other process can be
+	// posting them: with replicas, one may be, and they wait out their
+	// lease.
+	b.redrawPending(ctx, b.started)
+	if b.store.Exclusive() {
+		b.finishEscalations(ctx, b.started)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,7 +76,7 @@ func (b *Bot) remind(ctx context.Context) {
 			b.log.Error().Err(err).Msg("reminder sweep")
 		}
 		b.deliverer.flushIncidents(ctx)
-		b.finishEscalations(ctx)
+		b.finishEscalations(ctx, b.opts.Now().Add(-b.escalationLease()))
 		b.redrawPending(ctx, b.opts.Now().Add(-redrawGrace))
 		b.sweeps.Add(1)
 	}

@@ -65,7 +65,9 @@ func (c caller) create(ctx context.Context, inFlight bool, find, post func(conte
 		}
 		t, err := post(ctx)
 		if err != nil {
-			uncertain = mayHaveTakenEffect(err)
+			// Only Slack's own refusal says for certain that nothing was
+			// posted; a message is worth a look-up even after a 429.
+			uncertain = !refused(err)
 			return err
 		}
 		ts = t
@@ -99,6 +101,13 @@ func (c caller) retry(ctx context.Context, call func(context.Context) error, aga
 		case <-t.C:
 		}
 	}
+}
+
+// refused reports whether Slack answered a call with ok false: it did
+// not carry it out.
+func refused(err error) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se)
 }
 
 // mayHaveTakenEffect reports whether Slack may have carried out a call

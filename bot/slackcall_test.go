@@ -26,7 +26,9 @@ func TestCreateLooksBeforeRepeatingAnUncertainPost(t *testing.T) {
 	}{
 		{"clean", false, nil, false, 1, 0},
 		{"in flight, absent", true, nil, false, 1, 1},
-		{"429 is not looked for", false, []error{errLimited, errLimited}, false, 3, 0},
+		{"429 is looked for", false, []error{errLimited, errLimited}, false, 3, 2},
+		{"429 that took effect", false, []error{errLimited}, true, 1, 1},
+		{"refusal is not looked for", false, []error{slack.SlackErrorResponse{Err: "fatal_error"}}, false, 2, 0},
 		{"timeout that took effect", false, []error{errTimeout}, true, 1, 1},
 		{"timeout that did not", false, []error{errTimeout}, false, 2, 1},
 		{"5xx that took effect", false, []error{slack.StatusCodeError{Code: 503, Status: "503"}}, true, 1, 1},

@@ -32,6 +32,15 @@ type fence struct {
 // Role reports this process's place in the leader election.
 func (s *Store) Role() Role { return s.role.Load().(Role) }
 
+// Exclusive reports whether this process is the only one using the store
+// (bbolt, whose file lock keeps others out): then nothing another process
+// began can still be under way, and marks left in the store are its own
+// or a dead process's.
+func (s *Store) Exclusive() bool {
+	_, shared := s.eng.(*etcdEngine)
+	return !shared
+}
+
 // Lead calls work whenever this process becomes the leader, with a context
 // that ends when the leadership does, and returns when ctx ends. With
 // bbolt the process is the only one and leads at once, until ctx ends.
