@@ -29,12 +29,8 @@ func (s *Store) StartEscalation(id, user string) (Record, bool, error) {
 	)
 	err = s.eng.update(func(tx txn) error {
 		won = false // a rerun after a conflict starts afresh
-		var (
-			err    error
-			before Record
-		)
-		rec, err = updateRecord(tx, key, func(rec *Record) error {
-			before = *rec
+		var err error
+		rec, err = updateShown(tx, key, now, func(rec *Record) error {
 			switch {
 			case rec.Delivery == nil:
 				return ErrNotDelivered
@@ -47,9 +43,6 @@ func (s *Store) StartEscalation(id, user string) (Record, bool, error) {
 			return nil
 		})
 		if err != nil || !won {
-			return err
-		}
-		if err := markShown(tx, before, rec, now); err != nil {
 			return err
 		}
 		at, _ := now.MarshalBinary()
@@ -117,18 +110,9 @@ func (s *Store) changeEscalation(id string, fn func(*Record, time.Time) error) (
 	now := s.now().UTC()
 	var out Record
 	err = s.eng.update(func(tx txn) error {
-		var (
-			err    error
-			before Record
-		)
-		out, err = updateRecord(tx, key, func(rec *Record) error {
-			before = *rec
-			return fn(rec, now)
-		})
+		var err error
+		out, err = updateShown(tx, key, now, func(rec *Record) error { return fn(rec, now) })
 		if err != nil {
-			return err
-		}
-		if err := markShown(tx, before, out, now); err != nil {
 			return err
 		}
 		if out.Escalated != nil && out.EscalatedTo == "" {

@@ -46,6 +46,20 @@ func markRedraw(tx txn, id, channel, ts string, now time.Time) error {
 	return b.Put(key, v)
 }
 
+// updateShown is updateRecord for changes made at now, marking the
+// post's message for a redraw when the change alters what it shows.
+func updateShown(tx txn, key []byte, now time.Time, fn func(*Record) error) (Record, error) {
+	var before Record
+	after, err := updateRecord(tx, key, func(rec *Record) error {
+		before = *rec
+		return fn(rec)
+	})
+	if err != nil {
+		return after, err
+	}
+	return after, markShown(tx, before, after, now)
+}
+
 // markShown marks after's message for a redraw when the change from
 // before alters what it shows.
 func markShown(tx txn, before, after Record, now time.Time) error {

@@ -244,16 +244,9 @@ func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record
 	now := s.now().UTC()
 	var out Record
 	err = s.eng.update(func(tx txn) error {
-		var before Record
 		var uerr error
-		out, uerr = updateRecord(tx, key, func(rec *Record) error {
-			before = *rec
-			return fn(rec, now)
-		})
-		if uerr != nil {
-			return uerr
-		}
-		return markShown(tx, before, out, now)
+		out, uerr = updateShown(tx, key, now, func(rec *Record) error { return fn(rec, now) })
+		return uerr
 	})
 	if err != nil {
 		return out, s.wrap("update post "+id, err)
