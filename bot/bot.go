@@ -87,8 +87,8 @@ type Bot struct {
 	// ignored.
 	redelivered atomic.Uint64
 	sweeps      atomic.Uint64
-	// started is when Run began, before any click could arrive: marks in
-	// the store older than it were left by a process that is gone.
+	// started is when Run began, before any click could arrive:
+	// escalations begun before it were left by a process that is gone.
 	started time.Time
 }
 

@@ -58,11 +58,13 @@ const envelopeMemory = time.Hour
 func (b *Bot) remind(ctx context.Context) {
 	t := time.NewTicker(b.opts.ReminderEvery)
 	defer t.Stop()
-	// Changes marked before this process started were left undrawn by
-	// one that stopped. So were escalations, when no other process can be
-	// posting them: with replicas, one may be, and they wait out their
-	// lease.
-	b.redrawPending(ctx, b.started)
+	// A new leader redraws every marked message at once: some were left
+	// undrawn by a process that stopped, and drawing one a live replica is
+	// drawing too does no harm, since both draw the stored state.
+	// Escalations left by a stopped process are finished at once when no
+	// other process can be posting them; with replicas, one may be, and
+	// they wait out their lease.
+	b.redrawPending(ctx, b.opts.Now())
 	if b.store.Exclusive() {
 		b.finishEscalations(ctx, b.started)
 	}
