@@ -3,14 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/socialroute/socialroute/bot"
-	"github.com/socialroute/socialroute/internal/config"
 	"github.com/socialroute/socialroute/internal/etcdtest"
 	"github.com/socialroute/socialroute/internal/slackemu"
 	"github.com/socialroute/socialroute/internal/testutil"
@@ -187,16 +185,7 @@ func TestRouteRedeliveredCommandRunsOnce(t *testing.T) {
 func TestReplicasRunARedeliveredCommandOnce(t *testing.T) {
 	cluster := etcdtest.Start(t, 1)
 	emu := newEmulator(t)
-	replica := func(name string) *daemon {
-		cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
-		cfg.Store.Backend = "etcd"
-		cfg.Store.Etcd = config.Etcd{
-			Endpoints: cluster.Endpoints(), Prefix: "/redelivery/", Replica: name,
-			DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
-			LeaseTTL: config.Duration(2 * time.Second),
-		}
-		return start(t, cfg)
-	}
+	replica := func(name string) *daemon { return etcdReplica(t, emu, cluster, "/redelivery/", name) }
 	a, b := replica("a"), replica("b")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -223,16 +212,7 @@ func TestReplicasRunARedeliveredCommandOnce(t *testing.T) {
 func TestReplicasApplyARedeliveredClickOnce(t *testing.T) {
 	cluster := etcdtest.Start(t, 1)
 	emu := newEmulator(t)
-	replica := func(name string) *daemon {
-		cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
-		cfg.Store.Backend = "etcd"
-		cfg.Store.Etcd = config.Etcd{
-			Endpoints: cluster.Endpoints(), Prefix: "/apply/", Replica: name,
-			DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
-			LeaseTTL: config.Duration(2 * time.Second),
-		}
-		return start(t, cfg)
-	}
+	replica := func(name string) *daemon { return etcdReplica(t, emu, cluster, "/apply/", name) }
 	a, b := replica("a"), replica("b")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -3,7 +3,6 @@ package app_test
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,21 +18,14 @@ import (
 func TestLargeArrayOnEtcd(t *testing.T) {
 	cluster := etcdtest.Start(t, 1)
 	emu := newEmulator(t)
-	cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
-	cfg.Store.Backend = "etcd"
-	cfg.Store.Etcd = config.Etcd{
-		Endpoints: cluster.Endpoints(), Prefix: "/size/", Replica: "a",
-		DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
-		LeaseTTL: config.Duration(2 * time.Second),
-	}
-	d := start(t, cfg)
+	d := etcdReplica(t, emu, cluster, "/size/", "a")
 
 	var items []string
 	for i := range 100 {
 		items = append(items, fmt.Sprintf(`{"id":"big-%d","platform":"x","text":"%s"}`, i, strings.Repeat("<", 9990)))
 	}
 	body := "[" + strings.Join(items, ",") + "]"
-	if int64(len(body)) > cfg.HTTP.MaxBodyBytes {
+	if int64(len(body)) > config.Default().HTTP.MaxBodyBytes {
 		t.Fatalf("body of %d bytes is over http.max_body_bytes", len(body))
 	}
 	code, m := d.send(t, body, time.Now(), secret)

@@ -21,16 +21,7 @@ import (
 func TestReplicasShareRulesAndWork(t *testing.T) {
 	cluster := etcdtest.Start(t, 1)
 	emu := newEmulator(t)
-	replica := func(name string) *daemon {
-		cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
-		cfg.Store.Backend = "etcd"
-		cfg.Store.Etcd = config.Etcd{
-			Endpoints: cluster.Endpoints(), Prefix: "/replicas/", Replica: name,
-			DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
-			LeaseTTL: config.Duration(2 * time.Second),
-		}
-		return start(t, cfg)
-	}
+	replica := func(name string) *daemon { return etcdReplica(t, emu, cluster, "/replicas/", name) }
 	leader := replica("a")
 	testutil.Eventually(t, "a leads", func() bool { return leader.app.Store().Role() == store.RoleLeader })
 	follower := replica("b")
@@ -82,4 +73,18 @@ func TestReplicasShareRulesAndWork(t *testing.T) {
 	if n := len(emu.Messages("C0SUPPORT")) + len(emu.Messages("C0TRIAGE")); n != 0 {
 		t.Errorf("%d messages elsewhere, want none", n)
 	}
+}
+
+// etcdReplica starts a daemon named name on cluster under prefix, with
+// timeouts sized for a loaded test machine.
+func etcdReplica(t *testing.T, emu *slackemu.Server, cluster *etcdtest.Cluster, prefix, name string) *daemon {
+	t.Helper()
+	cfg := loadConfig(t, emu, filepath.Join(t.TempDir(), "unused.db"), emu.BotToken())
+	cfg.Store.Backend = "etcd"
+	cfg.Store.Etcd = config.Etcd{
+		Endpoints: cluster.Endpoints(), Prefix: prefix, Replica: name,
+		DialTimeout: config.Duration(5 * time.Second), RequestTimeout: config.Duration(5 * time.Second),
+		LeaseTTL: config.Duration(2 * time.Second),
+	}
+	return start(t, cfg)
 }
