@@ -18,40 +18,27 @@ var bucketEscalating = []byte("escalating")
 // replica or two, one wins and posts to PR. Call Escalated once the PR
 // message is in Slack, or CancelEscalation if it surely is not.
 func (s *Store) StartEscalation(id, user string) (Record, bool, error) {
-	key, err := parseID(id)
-	if err != nil {
-		return Record{}, false, err
-	}
-	now := s.now().UTC()
-	var (
-		rec Record
-		won bool
-	)
-	err = s.eng.update(func(tx txn) error {
+	won := false
+	rec, err := s.updatePostThen(id, func(rec *Record, now time.Time) error {
 		won = false // a rerun after a conflict starts afresh
-		var err error
-		rec, err = updateShown(tx, key, now, func(rec *Record) error {
-			switch {
-			case rec.Delivery == nil:
-				return ErrNotDelivered
-			case rec.Escalated != nil:
-				return nil
-			}
-			won = true
-			rec.Escalated = &Mark{User: user, At: now}
-			rec.EscalatedTo = ""
+		switch {
+		case rec.Delivery == nil:
+			return ErrNotDelivered
+		case rec.Escalated != nil:
 			return nil
-		})
-		if err != nil || !won {
-			return err
 		}
-		at, _ := now.MarshalBinary()
+		won = true
+		rec.Escalated = &Mark{User: user, At: now}
+		rec.EscalatedTo = ""
+		return nil
+	}, func(tx txn, key []byte, rec Record) error {
+		if !won {
+			return nil
+		}
+		at, _ := rec.Escalated.At.MarshalBinary()
 		return tx.Bucket(bucketEscalating).Put(key, at)
 	})
-	if err != nil {
-		return rec, false, s.wrap("escalate "+id, err)
-	}
-	return rec, won, nil
+	return rec, won, err
 }
 
 // Escalated records where the escalation of post id by user was posted
@@ -103,25 +90,10 @@ func (s *Store) PendingEscalations(before time.Time) ([]string, error) {
 // changeEscalation runs fn on post id's record and drops the post from the
 // pending escalations unless it is still being posted afterwards.
 func (s *Store) changeEscalation(id string, fn func(*Record, time.Time) error) (Record, error) {
-	key, err := parseID(id)
-	if err != nil {
-		return Record{}, err
-	}
-	now := s.now().UTC()
-	var out Record
-	err = s.eng.update(func(tx txn) error {
-		var err error
-		out, err = updateShown(tx, key, now, func(rec *Record) error { return fn(rec, now) })
-		if err != nil {
-			return err
-		}
-		if out.Escalated != nil && out.EscalatedTo == "" {
+	return s.updatePostThen(id, fn, func(tx txn, key []byte, rec Record) error {
+		if rec.Escalated != nil && rec.EscalatedTo == "" {
 			return nil
 		}
 		return tx.Bucket(bucketEscalating).Delete(key)
 	})
-	if err != nil {
-		return out, s.wrap("update escalation of "+id, err)
-	}
-	return out, nil
 }

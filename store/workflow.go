@@ -237,6 +237,12 @@ func (s *Store) RemindedSent(id, kind string) error {
 // updatePost runs fn on post id's record in a write transaction and returns
 // the record as written (or as found, when fn fails).
 func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record, error) {
+	return s.updatePostThen(id, fn, nil)
+}
+
+// updatePostThen is updatePost with then, when given, run in the same
+// transaction on the record as written: for indexes kept beside it.
+func (s *Store) updatePostThen(id string, fn func(*Record, time.Time) error, then func(tx txn, key []byte, rec Record) error) (Record, error) {
 	key, err := parseID(id)
 	if err != nil {
 		return Record{}, err
@@ -244,9 +250,12 @@ func (s *Store) updatePost(id string, fn func(*Record, time.Time) error) (Record
 	now := s.now().UTC()
 	var out Record
 	err = s.eng.update(func(tx txn) error {
-		var uerr error
-		out, uerr = updateShown(tx, key, now, func(rec *Record) error { return fn(rec, now) })
-		return uerr
+		var err error
+		out, err = updateShown(tx, key, now, func(rec *Record) error { return fn(rec, now) })
+		if err != nil || then == nil {
+			return err
+		}
+		return then(tx, key, out)
 	})
 	if err != nil {
 		return out, s.wrap("update post "+id, err)
