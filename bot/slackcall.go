@@ -115,11 +115,7 @@ func refused(err error) bool {
 // a 5xx, a timeout or a broken connection leave it open.
 func mayHaveTakenEffect(err error) bool {
 	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		return false
-	}
-	var se slack.SlackErrorResponse
-	return !errors.As(err, &se)
+	return !errors.As(err, &rl) && !refused(err)
 }
 
 // findMessage looks through channel's history since oldest (or, with
