@@ -66,11 +66,12 @@ func (s *Server) chatPostMessage(_ *http.Request, p params) (obj, string) {
 	if c.text == "" && c.blocks == nil && !c.hasAttach {
 		return nil, "no_text"
 	}
-	var md *Metadata
+	var (
+		md      *Metadata
+		warning string
+	)
 	if raw, ok := p.raw("metadata"); ok && !emptyBlocks(raw) {
-		if md, code = parseMetadata(raw); code != "" {
-			return nil, code
-		}
+		md, warning = parseMetadata(raw)
 	}
 
 	s.mu.Lock()
@@ -98,7 +99,15 @@ func (s *Server) chatPostMessage(_ *http.Request, p params) (obj, string) {
 		ReplyBroadcast: thread != "" && p.flag("reply_broadcast"),
 	})
 	s.notifyLocked()
-	return obj{"channel": ch.ID, "ts": m.TS, "message": s.wireLocked(ch, m, true)}, ""
+	return withWarning(obj{"channel": ch.ID, "ts": m.TS, "message": s.wireLocked(ch, m, true)}, warning), ""
+}
+
+// withWarning adds Slack's warning field to an answer, when there is one.
+func withWarning(o obj, warning string) obj {
+	if warning != "" {
+		o["warning"] = warning
+	}
+	return o
 }
 
 func (s *Server) chatUpdate(_ *http.Request, p params) (obj, string) {
@@ -137,16 +146,16 @@ func (s *Server) chatUpdate(_ *http.Request, p params) (obj, string) {
 	if newText == "" && newBlocks == nil && !c.hasAttach {
 		return nil, "no_text"
 	}
+	warning := ""
 	if raw, ok := p.raw("metadata"); ok && !emptyBlocks(raw) {
-		md, code := parseMetadata(raw)
-		if code != "" {
-			return nil, code
+		var md *Metadata
+		if md, warning = parseMetadata(raw); md != nil {
+			m.Metadata = md
 		}
-		m.Metadata = md
 	}
 	s.store.update(m, text, blocks)
 	s.notifyLocked()
-	return obj{"channel": ch.ID, "ts": m.TS, "text": m.Text, "message": s.wireLocked(ch, m, true)}, ""
+	return withWarning(obj{"channel": ch.ID, "ts": m.TS, "text": m.Text, "message": s.wireLocked(ch, m, true)}, warning), ""
 }
 
 func (s *Server) chatDelete(_ *http.Request, p params) (obj, string) {

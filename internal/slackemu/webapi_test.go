@@ -537,3 +537,41 @@ func TestModalViews(t *testing.T) {
 		t.Errorf("views = %+v", views)
 	}
 }
+
+// Invalid metadata is a warning, as Slack documents: the message is posted
+// without it.
+func TestInvalidMetadataIsDroppedWithAWarning(t *testing.T) {
+	emu := startEmu(t, slackemu.Options{})
+	for _, tc := range []struct {
+		name    string
+		md      string
+		warning string
+	}{
+		{"event type with a space", `{"event_type":"bad type","event_payload":{}}`, "invalid_metadata_schema"},
+		{"payload not an object", `{"event_type":"ok_type","event_payload":[1]}`, "invalid_metadata_schema"},
+		{"not JSON", `{"event_type":`, "invalid_metadata_format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"token": {emu.BotToken()}, "channel": {"C1"}, "text": {"hi"}, "metadata": {tc.md}}
+			resp, err := http.PostForm(emu.APIURL()+"chat.postMessage", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var answer struct {
+				OK      bool   `json:"ok"`
+				TS      string `json:"ts"`
+				Warning string `json:"warning"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+				t.Fatal(err)
+			}
+			if !answer.OK || answer.Warning != tc.warning {
+				t.Fatalf("answer %+v, want ok with warning %s", answer, tc.warning)
+			}
+			if m, ok := emu.Message("C1", answer.TS); !ok || m.Metadata != nil {
+				t.Fatalf("message %+v (found %v), want it posted without metadata", m, ok)
+			}
+		})
+	}
+}

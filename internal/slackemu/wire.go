@@ -124,8 +124,11 @@ func emptyBlocks(raw json.RawMessage) bool {
 	return t == "" || t == "[]" || t == "null"
 }
 
-// parseMetadata reads chat.postMessage's metadata argument. Slack requires
-// an event_type; event_payload is optional.
+// parseMetadata reads a message's metadata. An invalid one is not an
+// error: Slack posts the message without it and answers with a warning
+// (invalid_metadata_format or invalid_metadata_schema), returned here as
+// the second result with a nil metadata. event_type holds letters, digits,
+// "_" and "-"; event_payload is an object.
 func parseMetadata(raw json.RawMessage) (*Metadata, string) {
 	var md struct {
 		EventType    string          `json:"event_type"`
@@ -134,7 +137,9 @@ func parseMetadata(raw json.RawMessage) (*Metadata, string) {
 	if err := json.Unmarshal(raw, &md); err != nil {
 		return nil, "invalid_metadata_format"
 	}
-	if md.EventType == "" {
+	if md.EventType == "" || strings.IndexFunc(md.EventType, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) >= 0 {
 		return nil, "invalid_metadata_schema"
 	}
 	if p := strings.TrimSpace(string(md.EventPayload)); p == "null" || p == "" {
